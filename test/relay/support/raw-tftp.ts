@@ -1,0 +1,108 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { decodePacket, encodeAck, encodeRequest, type TftpOption, type TftpPacket } from '../../../relay/tftp/codec';
+
+export interface Received {
+  packet: TftpPacket | { op: 'malformed'; reason: string };
+  port: number;
+}
+
+/** A TFTP client made of a bare socket, for driving the protocol step by step. */
+export class RawTftpClient {
+  readonly socket: Socket;
+  private readonly queue: Received[] = [];
+  private waiter: ((r: Received) => void) | null = null;
+  /** The server's transfer port (its TID), learnt from the first answer. */
+  serverPort = 0;
+
+  private constructor(private readonly requestPort: number) {
+    this.socket = createSocket('udp4');
+    this.socket.on('message', (message, remote) => {
+      const received = { packet: decodePacket(message), port: remote.port };
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = null;
+        w(received);
+      } else this.queue.push(received);
+    });
+  }
+
+  static async open(requestPort: number): Promise<RawTftpClient> {
+    const client = new RawTftpClient(requestPort);
+    await new Promise<void>((resolve) => client.socket.bind(0, '127.0.0.1', () => resolve()));
+    return client;
+  }
+
+  sendToRequestPort(bytes: Uint8Array): void {
+    this.socket.send(bytes, this.requestPort, '127.0.0.1');
+  }
+
+  request(filename: string, options: TftpOption[] = [], mode = 'octet'): void {
+    this.sendToRequestPort(encodeRequest('rrq', filename, mode, options));
+  }
+
+  sendToTransfer(bytes: Uint8Array): void {
+    this.socket.send(bytes, this.serverPort, '127.0.0.1');
+  }
+
+  ack(block: number): void {
+    this.sendToTransfer(encodeAck(block));
+  }
+
+  /** The next datagram from the server, or an error after timeoutMs (a bound, not an assertion). */
+  next(timeoutMs = 5000): Promise<Received> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(this.learn(queued));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(new Error('no datagram from the server'));
+      }, timeoutMs);
+      this.waiter = (r) => {
+        clearTimeout(timer);
+        resolve(this.learn(r));
+      };
+    });
+  }
+
+  private learn(r: Received): Received {
+    if (!this.serverPort && r.port !== this.requestPort) this.serverPort = r.port;
+    return r;
+  }
+
+  /** Reads a whole file lock-step (or with a window, acking each window's last block). */
+  async fetch(filename: string, options: TftpOption[] = [], mode = 'octet'): Promise<{ data: Buffer; oack: TftpOption[] | null }> {
+    this.request(filename, options, mode);
+    const chunks: Buffer[] = [];
+    let oack: TftpOption[] | null = null;
+    let expected = 1;
+    let negotiatedBlksize = 512;
+    let windowsize = 1;
+    let inWindow = 0;
+    for (;;) {
+      const { packet } = await this.next();
+      if (packet.op === 'oack') {
+        oack = packet.options;
+        negotiatedBlksize = Number(oack.find(([n]) => n === 'blksize')?.[1] ?? 512);
+        windowsize = Number(oack.find(([n]) => n === 'windowsize')?.[1] ?? 1);
+        this.ack(0);
+        continue;
+      }
+      if (packet.op === 'error') throw new Error(`TFTP error ${packet.code}: ${packet.message}`);
+      if (packet.op !== 'data') throw new Error(`unexpected ${packet.op}`);
+      if (packet.block !== (expected & 0xffff)) continue;
+      chunks.push(Buffer.from(packet.data));
+      expected++;
+      inWindow++;
+      const last = packet.data.length < (oack ? negotiatedBlksize : 512);
+      if (last || inWindow === windowsize) {
+        this.ack(packet.block);
+        inWindow = 0;
+      }
+      if (last) return { data: Buffer.concat(chunks), oack };
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
