@@ -125,9 +125,10 @@ export class TftpTransfer {
       this.end('timeout');
       return;
     }
-    this.retransmits++;
-    if (this.waitingForOackAck) this.sendOack();
-    else this.perform(this.window.onTimeout());
+    if (this.waitingForOackAck) {
+      this.retransmits++;
+      this.sendOack();
+    } else this.perform(this.window.onTimeout());
   }
 
   private perform(step: WindowStep): void {

@@ -11,6 +11,8 @@ export class RawTftpClient {
   readonly socket: Socket;
   private readonly queue: Received[] = [];
   private waiter: ((r: Received) => void) | null = null;
+  private sending = 0;
+  private drained: (() => void) | null = null;
   /** The server's transfer port (its TID), learnt from the first answer. */
   serverPort = 0;
 
@@ -32,8 +34,15 @@ export class RawTftpClient {
     return client;
   }
 
+  private send(bytes: Uint8Array, port: number): void {
+    this.sending++;
+    this.socket.send(bytes, port, '127.0.0.1', () => {
+      if (--this.sending === 0) this.drained?.();
+    });
+  }
+
   sendToRequestPort(bytes: Uint8Array): void {
-    this.socket.send(bytes, this.requestPort, '127.0.0.1');
+    this.send(bytes, this.requestPort);
   }
 
   request(filename: string, options: TftpOption[] = [], mode = 'octet'): void {
@@ -41,7 +50,7 @@ export class RawTftpClient {
   }
 
   sendToTransfer(bytes: Uint8Array): void {
-    this.socket.send(bytes, this.serverPort, '127.0.0.1');
+    this.send(bytes, this.serverPort);
   }
 
   ack(block: number): void {
@@ -102,7 +111,9 @@ export class RawTftpClient {
     }
   }
 
-  close(): void {
+  /** Closes once every datagram handed to send() has left (sends resolve the address first). */
+  async close(): Promise<void> {
+    if (this.sending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.socket.close();
   }
 }
