@@ -90,6 +90,20 @@ export class TftpServer {
     await Promise.all([...this.transfers].map((t) => t.done));
   }
 
+  private logBudget = { second: 0, used: 0, suppressed: 0 };
+
+  /** Refusals are logged, but a flood of bad datagrams must not flood the log: 20 a second at most. */
+  private logRefusal(event: string, fields: Record<string, unknown>): void {
+    const second = Math.floor(Date.now() / 1000);
+    const budget = this.logBudget;
+    if (second !== budget.second) {
+      if (budget.suppressed) this.log.warn('tftp_refusals_suppressed', { count: budget.suppressed });
+      this.logBudget = { second, used: 0, suppressed: 0 };
+    }
+    if (this.logBudget.used++ < 20) this.log.info(event, fields);
+    else this.logBudget.suppressed++;
+  }
+
   private reply(remote: RemoteInfo, code: number, message: string, reason: string): void {
     this.refused.inc({ reason });
     this.socket?.send(encodeError(code, message), remote.port, remote.address);
@@ -105,7 +119,7 @@ export class TftpServer {
         });
         return;
       case 'wrq':
-        this.log.info('tftp_write_refused', { file: packet.filename, client: remote.address });
+        this.logRefusal('tftp_write_refused', { file: packet.filename, client: remote.address });
         this.reply(remote, TftpError.AccessViolation, 'this server is read-only', 'write_request');
         return;
       case 'error':
@@ -139,7 +153,7 @@ export class TftpServer {
       const opened = await this.files.open(filename, { protocol: 'tftp', remoteAddress: remote.address });
       if (!opened.ok) {
         const code = opened.reason === 'forbidden' ? TftpError.AccessViolation : opened.reason === 'not_found' ? TftpError.FileNotFound : TftpError.NotDefined;
-        this.log.info('tftp_request_refused', { file: filename, client: remote.address, reason: opened.reason, message: opened.message });
+        this.logRefusal('tftp_request_refused', { file: filename, client: remote.address, reason: opened.reason, message: opened.message });
         this.reply(remote, code, opened.message, opened.reason);
         return;
       }

@@ -78,9 +78,21 @@ export class RawTftpClient {
     return r;
   }
 
+  /** Sends a request and waits for the first answer, sending the request again when it is lost (UDP). */
+  async requestAndWait(filename: string, options: TftpOption[] = [], mode = 'octet', tries = 5): Promise<Received> {
+    for (let i = 1; ; i++) {
+      this.request(filename, options, mode);
+      try {
+        return await this.next(1000);
+      } catch (error) {
+        if (i >= tries) throw error;
+      }
+    }
+  }
+
   /** Reads a whole file lock-step (or with a window, acking each window's last block). */
   async fetch(filename: string, options: TftpOption[] = [], mode = 'octet'): Promise<{ data: Buffer; oack: TftpOption[] | null }> {
-    this.request(filename, options, mode);
+    this.queue.unshift(await this.requestAndWait(filename, options, mode));
     const chunks: Buffer[] = [];
     let oack: TftpOption[] | null = null;
     let expected = 1;
@@ -88,7 +100,9 @@ export class RawTftpClient {
     let windowsize = 1;
     let inWindow = 0;
     for (;;) {
-      const { packet } = await this.next();
+      const { packet, port } = await this.next();
+      // A request sent twice may open two transfers: keep to the first one's port.
+      if (port !== this.serverPort) continue;
       if (packet.op === 'oack') {
         oack = packet.options;
         negotiatedBlksize = Number(oack.find(([n]) => n === 'blksize')?.[1] ?? 512);
