@@ -18,7 +18,7 @@ describe('bad input is refused with a problem document and changes nothing', () 
   });
   afterAll(() => handler?.stop());
 
-  const raw = (method: string, path: string, body: string | Uint8Array, contentType = 'application/json', extra: Record<string, string> = {}) =>
+  const raw = (method: string, path: string, body: string, contentType = 'application/json', extra: Record<string, string> = {}) =>
     fetch(handler.url + path, { method, headers: { authorization: `Bearer ${handler.adminToken}`, 'content-type': contentType, ...extra }, body }).then(async (res) => ({
       status: res.status,
       type: res.headers.get('content-type'),

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports';
-import { startNodeScript, waitFor, type Started } from './processes';
+import { startNodeScript, waitFor, type Started } from '../../infra/local/processes';
 
 export interface HandlerProcess extends Started {
   url: string;
