@@ -44,7 +44,7 @@ export function startNodeScript(script: string, env: Record<string, string>, arg
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((res) => child.on('exit', (code) => {
+  const exited = new Promise<number | null>((res) => child.on('close', (code) => {
     running.delete(child);
     res(code);
   }));
