@@ -16,11 +16,13 @@ const dir = mkdtempSync(join(tmpdir(), 'tandem-worker-'));
 const adminToken = 'tdm_worker_bootstrap_admin';
 let database: HranaServer | undefined;
 let mf: Miniflare | undefined;
+let unconfigured: Miniflare | undefined;
 let scriptPath: string;
+let outdir: string;
 
 /** The bundle that `wrangler deploy --env primary` would upload, run by workerd. */
 beforeAll(async () => {
-  const outdir = join(dir, 'bundle');
+  outdir = join(dir, 'bundle');
   await run(join(root, 'node_modules', '.bin', 'wrangler'), ['deploy', '--dry-run', '--outdir', outdir, '--env', 'primary'], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: '1' },
@@ -47,6 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mf?.dispose();
+  await unconfigured?.dispose();
   await database?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -113,9 +116,41 @@ describe('the Workers bundle in workerd', () => {
     expect(res.body.code).toBeTypeOf('string');
   });
 
+  it('explains a missing DATABASE_URL with a problem document', async () => {
+    const config = unstable_readConfig({ config: join(root, 'wrangler.toml'), env: 'primary' });
+    unconfigured = new Miniflare({
+      scriptPath,
+      modules: true,
+      modulesRoot: outdir,
+      compatibilityDate: config.compatibility_date,
+      compatibilityFlags: config.compatibility_flags,
+      bindings: config.vars as Record<string, string>,
+    });
+    const res = await unconfigured.dispatchFetch('http://handler.test/healthz');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ code: 'database_not_configured', status: 503 });
+  });
+
   it('has a scheduled handler for the cron trigger', async () => {
     const worker = await mf!.getWorker();
     const result = await worker.scheduled({ cron: '* * * * *' });
     expect(result.outcome).toBe('ok');
   });
+});
+
+describe('wrangler.toml', () => {
+  const secrets = ['DATABASE_URL', 'DATABASE_AUTH_TOKEN', 'TANDEM_ADMIN_TOKEN', 'TANDEM_PEER_TOKEN'];
+  for (const env of ['primary', 'secondary'] as const) {
+    it(`gives the ${env} environment its identity, a cron trigger, and no secrets`, () => {
+      const config = unstable_readConfig({ config: join(root, 'wrangler.toml'), env });
+      expect(config.name).toBe(`tandem-handler-${env}`);
+      expect(config.vars).toEqual({ TANDEM_SERVER_ID: env, TANDEM_ROLE: env });
+      expect(Object.keys(config.vars).filter((name) => secrets.includes(name))).toEqual([]);
+      expect(config.triggers.crons?.length).toBeGreaterThan(0);
+      expect(config.compatibility_flags).toContain('nodejs_compat');
+      // The newest date this workerd accepts.
+      expect(config.compatibility_date! <= '2026-05-03').toBe(true);
+    });
+  }
 });
