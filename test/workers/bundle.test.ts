@@ -110,6 +110,17 @@ describe('the Workers bundle in workerd', () => {
     expect(res.headers.get('etag')).toBe(`"${doc.configVersion}"`);
   });
 
+  it('lets concurrent writes through the interactive transactions of the HTTP client', async () => {
+    const created = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call('POST', '/api/v1/terminals', adminToken, { mac: `aa:bb:cc:00:01:${i.toString(16).padStart(2, '0')}`, name: `bench-${i}` }),
+      ),
+    );
+    expect(created.map((r) => r.status)).toEqual(Array(10).fill(201));
+    const list = await call('GET', '/api/v1/terminals?limit=100', adminToken);
+    expect(list.body.items.filter((t: { name: string }) => t.name.startsWith('bench-'))).toHaveLength(10);
+  });
+
   it('refuses the boot API without a token', async () => {
     const res = await call('GET', '/api/v1/boot/terminals/aabbcc000001');
     expect(res.status).toBe(401);
