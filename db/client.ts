@@ -1,0 +1,35 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@libsql/client';
+import { drizzle } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
+import { wrapDatabase, type Database } from './database';
+import * as schema from './schema';
+
+export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+export function defaultDatabaseUrl(serverId: string): string {
+  return `file:./data/${serverId}.db`;
+}
+
+/**
+ * Opens the server's database from a libSQL URL (a `file:` path, or `libsql://` /
+ * `https://` for Turso or sqld) and brings its schema up to date.
+ */
+export async function openDatabase(url: string, authToken?: string): Promise<Database> {
+  const isFile = url.startsWith('file:');
+  if (isFile) {
+    const path = url.slice('file:'.length).split('?')[0];
+    if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  }
+  const client = createClient({ url, authToken });
+  if (isFile) {
+    // WAL lets boots read while an admin writes; it is stored in the file, so it sticks.
+    await client.execute('PRAGMA journal_mode=WAL');
+    await client.execute('PRAGMA synchronous=NORMAL');
+  }
+  const orm = drizzle(client, { schema });
+  await migrate(orm, { migrationsFolder });
+  return wrapDatabase(orm, client);
+}

@@ -1,0 +1,160 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * Ids are UUIDs rather than row numbers: two servers of a redundant pair create
+ * records independently and must never hand out the same id.
+ * Every configuration record carries a `version` for optimistic concurrency.
+ */
+const record = {
+  id: text('id').primaryKey(),
+  version: integer('version').notNull().default(1),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+};
+
+const json = <T>(name: string) => text(name, { mode: 'json' }).$type<T>();
+
+export const terminalServers = sqliteTable(
+  'terminal_servers',
+  {
+    ...record,
+    name: text('name').notNull(),
+    host: text('host').notNull(),
+    port: integer('port').notNull().default(3389),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  },
+  (t) => [uniqueIndex('terminal_servers_name').on(t.name)],
+);
+
+export const displayClients = sqliteTable(
+  'display_clients',
+  {
+    ...record,
+    name: text('name').notNull(),
+    type: text('type', { enum: ['rdp', 'workstation', 'vnc', 'web'] }).notNull(),
+    settings: json<Record<string, unknown>>('settings').notNull().default(sql`'{}'`),
+    /** Ordered: the terminal tries them in this order. */
+    terminalServerIds: json<string[]>('terminal_server_ids').notNull().default(sql`'[]'`),
+    failoverMode: text('failover_mode', { enum: ['none', 'failover', 'instant-failover'] })
+      .notNull()
+      .default('none'),
+  },
+  (t) => [uniqueIndex('display_clients_name').on(t.name)],
+);
+
+export const firmwarePackages = sqliteTable(
+  'firmware_packages',
+  {
+    ...record,
+    name: text('name').notNull(),
+    packageVersion: text('package_version').notNull(),
+    objectKey: text('object_key').notNull(),
+    sha256: text('sha256').notNull(),
+    size: integer('size').notNull(),
+  },
+  (t) => [uniqueIndex('firmware_packages_name_version').on(t.name, t.packageVersion)],
+);
+
+/** Settings a terminal may leave unset (null) and inherit from its group chain. */
+const inheritable = {
+  hardwareModel: text('hardware_model'),
+  videoResolution: text('video_resolution'),
+  firmwarePackageId: text('firmware_package_id'),
+  displayClientIds: json<string[]>('display_client_ids'),
+  options: json<Record<string, unknown>>('options'),
+};
+
+export const terminalGroups = sqliteTable(
+  'terminal_groups',
+  {
+    ...record,
+    name: text('name').notNull(),
+    parentId: text('parent_id'),
+    ...inheritable,
+  },
+  (t) => [uniqueIndex('terminal_groups_name').on(t.name), index('terminal_groups_parent').on(t.parentId)],
+);
+
+export const terminals = sqliteTable(
+  'terminals',
+  {
+    ...record,
+    mac: text('mac').notNull(),
+    name: text('name').notNull(),
+    groupId: text('group_id'),
+    ...inheritable,
+  },
+  (t) => [
+    uniqueIndex('terminals_mac').on(t.mac),
+    uniqueIndex('terminals_name').on(t.name),
+    index('terminals_group').on(t.groupId),
+  ],
+);
+
+/**
+ * The boot document of every terminal, resolved when configuration is written,
+ * so that a boot is one primary-key read.
+ */
+export const resolvedConfigs = sqliteTable('resolved_configs', {
+  mac: text('mac').primaryKey(),
+  terminalId: text('terminal_id').notNull(),
+  document: text('document').notNull(),
+  configVersion: text('config_version').notNull(),
+});
+
+export const pendingTerminals = sqliteTable('pending_terminals', {
+  mac: text('mac').primaryKey(),
+  firstSeen: text('first_seen').notNull(),
+  lastSeen: text('last_seen').notNull(),
+  relayId: text('relay_id'),
+  requestCount: integer('request_count').notNull().default(1),
+});
+
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['admin', 'operator', 'viewer', 'relay', 'peer'] }).notNull(),
+    /** sha256 of the token; the token itself is shown once and never stored. */
+    tokenHash: text('token_hash').notNull(),
+    createdAt: text('created_at').notNull(),
+    createdBy: text('created_by'),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_hash').on(t.tokenHash), uniqueIndex('api_tokens_name').on(t.name)],
+);
+
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: text('at').notNull(),
+    serverId: text('server_id').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    entity: text('entity').notNull(),
+    entityId: text('entity_id'),
+    before: json<unknown>('before'),
+    after: json<unknown>('after'),
+  },
+  (t) => [index('audit_events_entity').on(t.entity, t.entityId), index('audit_events_at').on(t.at)],
+);
+
+/** Terminal status reported by relays' check-ins. */
+export const terminalStatus = sqliteTable('terminal_status', {
+  mac: text('mac').primaryKey(),
+  lastBootAt: text('last_boot_at').notNull(),
+  relayId: text('relay_id').notNull(),
+  firmwareVersion: text('firmware_version'),
+  source: text('source', { enum: ['live', 'cache'] }).notNull(),
+});
+
+export type TerminalServer = typeof terminalServers.$inferSelect;
+export type DisplayClient = typeof displayClients.$inferSelect;
+export type FirmwarePackage = typeof firmwarePackages.$inferSelect;
+export type TerminalGroup = typeof terminalGroups.$inferSelect;
+export type Terminal = typeof terminals.$inferSelect;
+export type ApiToken = typeof apiTokens.$inferSelect;
+export type Role = ApiToken['role'];

@@ -1,0 +1,72 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { DomainError } from './domain/errors';
+import { roles } from './domain/roles';
+import type { AppDeps, AppEnv } from './http/context';
+import { RequestMetrics } from './http/metrics';
+import { onError, problemResponse } from './http/problem';
+import { validationHook, type RouteTable } from './http/route';
+import { mountAudit } from './routes/audit';
+import { mountBoot } from './routes/boot';
+import { mountConfiguration } from './routes/configuration';
+import { mountBenchReference, mountHealth } from './routes/health';
+import { mountPending } from './routes/pending';
+import { mountTokens } from './routes/tokens';
+
+export type { AppDeps } from './http/context';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export type TandemApp = OpenAPIHono<AppEnv> & { routeTable: RouteTable; metrics: RequestMetrics };
+
+/** The handler: the same app on Node and on Workers; everything it touches comes in `deps`. */
+export function createApp(deps: AppDeps): TandemApp {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never });
+  const routeTable: RouteTable = [];
+  const metrics = new RequestMetrics();
+
+  app.use('*', metrics.middleware());
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new DomainError(413, 'body_too_large', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+  );
+  app.use('/api/*', async (c, next) => {
+    const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
+    const type = c.req.header('content-type') ?? '';
+    if (hasBody && !/^application\/([\w.-]+\+)?json\b/i.test(type))
+      throw new DomainError(415, 'unsupported_media_type', 'Send the request body as JSON with "Content-Type: application/json".');
+    await next();
+  });
+
+  mountHealth(app, routeTable, metrics);
+  mountConfiguration(app, routeTable);
+  mountBoot(app, routeTable);
+  mountPending(app, routeTable);
+  mountTokens(app, routeTable);
+  mountAudit(app, routeTable);
+  if (deps.benchReference) mountBenchReference(app, routeTable);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.doc('/api/v1/openapi.json', {
+    openapi: '3.0.3',
+    info: {
+      title: 'Tandem handler API',
+      version: '1',
+      description: `Bearer tokens with roles ${roles.join(', ')}; each operation lists the roles it accepts in x-roles.`,
+    },
+  });
+  routeTable.push({ method: 'get', path: '/api/v1/openapi.json', access: 'public', writes: false });
+
+  app.notFound((c) => problemResponse(new DomainError(404, 'route_not_found', `There is no route ${c.req.method} ${c.req.path}.`), c.req.path));
+  app.onError(onError(deps.log));
+  return Object.assign(app, { routeTable, metrics });
+}

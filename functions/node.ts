@@ -1,0 +1,56 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { openDatabase } from '../db/client';
+import { createApp } from './app';
+import { jsonLogger } from './log';
+import { bootstrapAdminToken } from './services/tokens';
+import { handlerSettings } from './settings';
+
+/** The handler on Node: database, bootstrap token, HTTP server, graceful shutdown. */
+async function main(): Promise<void> {
+  const settings = handlerSettings(process.env);
+  const log = jsonLogger({ component: 'handler', serverId: settings.serverId });
+  const db = await openDatabase(settings.databaseUrl, settings.databaseAuthToken);
+
+  const created = await bootstrapAdminToken(db, settings.serverId, new Date(), settings.adminToken);
+  if (created && !settings.adminToken) {
+    // Shown once: only its hash is kept in the database.
+    mkdirSync(settings.dataDir, { recursive: true });
+    const file = join(settings.dataDir, `${settings.serverId}-admin-token`);
+    writeFileSync(file, created + '\n', { mode: 0o600 });
+    chmodSync(file, 0o600);
+    log({ msg: 'created the bootstrap admin token; it is shown once and saved', adminToken: created, file });
+  }
+
+  const app = createApp({
+    db,
+    serverId: settings.serverId,
+    role: settings.role,
+    now: () => new Date(),
+    log,
+    benchReference: settings.benchReference,
+  });
+  const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, (info) => {
+    log({ msg: 'listening', url: `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`, role: settings.role });
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log({ msg: 'stopping', signal });
+    server.close(() => {
+      db.close();
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ time: new Date().toISOString(), level: 'fatal', component: 'handler', msg: String(err?.message ?? err) }));
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { count, desc, eq } from 'drizzle-orm';
+import { pendingTerminals, terminalStatus } from '../../db/schema';
+import { notFound } from '../domain/errors';
+import { access } from '../domain/roles';
+import { actorOf, type AppEnv } from '../http/context';
+import { declareRoute, type RouteTable } from '../http/route';
+import { recordAudit } from '../services/audit';
+import { requireMac } from './boot';
+
+const page = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** New hardware waiting to be configured, and what relays reported about boots. */
+export function mountPending(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
+  declareRoute(
+    app,
+    table,
+    { method: 'get', path: '/api/v1/pending-terminals', access: access.read, summary: 'Terminals that asked for configuration but are not configured', tags: ['terminals'], request: { query: page } },
+    async (c) => {
+      const { limit, offset } = c.req.valid('query');
+      const orm = c.var.deps.db.orm;
+      const [items, [{ total }]] = await Promise.all([
+        orm.select().from(pendingTerminals).orderBy(desc(pendingTerminals.lastSeen)).limit(limit).offset(offset).all(),
+        orm.select({ total: count() }).from(pendingTerminals).all(),
+      ]);
+      return c.json({ items, total, limit, offset });
+    },
+  );
+
+  declareRoute(
+    app,
+    table,
+    {
+      method: 'delete',
+      path: '/api/v1/pending-terminals/{mac}',
+      access: access.configure,
+      writes: true,
+      summary: 'Dismiss a pending terminal',
+      tags: ['terminals'],
+      request: { params: z.object({ mac: z.string().max(64) }) },
+      responses: { 204: { description: 'Dismissed' } },
+    },
+    async (c) => {
+      const mac = requireMac(c.req.valid('param').mac);
+      const { db, serverId, now } = c.var.deps;
+      const removed = await db.write(async (tx) => {
+        const row = await tx.select().from(pendingTerminals).where(eq(pendingTerminals.mac, mac)).get();
+        if (!row) return false;
+        await tx.delete(pendingTerminals).where(eq(pendingTerminals.mac, mac));
+        await recordAudit(tx, serverId, now(), { actor: actorOf(c.var.principal), action: 'pending-terminal.dismiss', entity: 'pending-terminal', entityId: mac, before: row });
+        return true;
+      });
+      if (!removed) throw notFound('pending terminal', mac);
+      return c.body(null, 204);
+    },
+  );
+
+  declareRoute(
+    app,
+    table,
+    { method: 'get', path: '/api/v1/terminal-status', access: access.read, summary: 'Last boot of each terminal, as relays reported it', tags: ['terminals'], request: { query: page } },
+    async (c) => {
+      const { limit, offset } = c.req.valid('query');
+      const items = await c.var.deps.db.orm.select().from(terminalStatus).orderBy(desc(terminalStatus.lastBootAt)).limit(limit).offset(offset).all();
+      return c.json({ items, limit, offset });
+    },
+  );
+}

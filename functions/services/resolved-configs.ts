@@ -1,0 +1,81 @@
+import { eq, inArray, notInArray } from 'drizzle-orm';
+import type { Orm, Tx } from '../../db/database';
+import { displayClients, firmwarePackages, resolvedConfigs, terminalGroups, terminals, terminalServers } from '../../db/schema';
+import { resolveTerminalConfig, type Catalog } from '../domain/resolve';
+import { sha256Hex } from '../http/tokens';
+
+/** Which terminals a write may have changed the boot document of. */
+export type Scope = { terminalIds: string[] } | { groupIds: Set<string> } | 'all';
+
+export async function loadCatalog(db: Orm | Tx): Promise<Catalog> {
+  const [groups, clients, servers, firmware] = await Promise.all([
+    db.select().from(terminalGroups).all(),
+    db.select().from(displayClients).all(),
+    db.select().from(terminalServers).all(),
+    db.select().from(firmwarePackages).all(),
+  ]);
+  const byId = <T extends { id: string }>(rows: T[]) => new Map(rows.map((r) => [r.id, r]));
+  return { groups: byId(groups), displayClients: byId(clients), terminalServers: byId(servers), firmware: byId(firmware) };
+}
+
+/** A version that changes whenever the document does, and is the same on every server. */
+export async function versionOf(document: unknown): Promise<string> {
+  return (await sha256Hex(JSON.stringify(document))).slice(0, 32);
+}
+
+/**
+ * Re-resolves the boot documents a write may have changed and stores those that
+ * did, so that a boot is a single primary-key read. Runs inside the write's
+ * transaction: a boot never sees configuration and document disagree.
+ */
+export async function refreshResolvedConfigs(tx: Tx, scope: Scope): Promise<number> {
+  const catalog = await loadCatalog(tx);
+  const selected =
+    scope === 'all'
+      ? await tx.select().from(terminals).all()
+      : 'terminalIds' in scope
+        ? scope.terminalIds.length
+          ? await tx.select().from(terminals).where(inArray(terminals.id, scope.terminalIds)).all()
+          : []
+        : scope.groupIds.size
+          ? await tx.select().from(terminals).where(inArray(terminals.groupId, [...scope.groupIds])).all()
+          : [];
+  const ids = selected.map((t) => t.id);
+  const stored = new Map<string, { mac: string; configVersion: string }>();
+  const storedRows =
+    scope === 'all'
+      ? await tx.select({ terminalId: resolvedConfigs.terminalId, mac: resolvedConfigs.mac, configVersion: resolvedConfigs.configVersion }).from(resolvedConfigs).all()
+      : await selectInChunks(ids, (chunk) =>
+          tx.select({ terminalId: resolvedConfigs.terminalId, mac: resolvedConfigs.mac, configVersion: resolvedConfigs.configVersion }).from(resolvedConfigs).where(inArray(resolvedConfigs.terminalId, chunk)).all(),
+        );
+  for (const row of storedRows) stored.set(row.terminalId, row);
+
+  let changed = 0;
+  for (const terminal of selected) {
+    const body = resolveTerminalConfig(terminal, catalog);
+    const configVersion = await versionOf(body);
+    const previous = stored.get(terminal.id);
+    if (previous && previous.configVersion === configVersion && previous.mac === terminal.mac) continue;
+    if (previous && previous.mac !== terminal.mac) await tx.delete(resolvedConfigs).where(eq(resolvedConfigs.mac, previous.mac));
+    const document = JSON.stringify({ ...body, configVersion });
+    await tx
+      .insert(resolvedConfigs)
+      .values({ mac: terminal.mac, terminalId: terminal.id, document, configVersion })
+      .onConflictDoUpdate({ target: resolvedConfigs.mac, set: { terminalId: terminal.id, document, configVersion } });
+    changed++;
+  }
+  if (scope === 'all') {
+    await tx.delete(resolvedConfigs).where(notInArray(resolvedConfigs.terminalId, tx.select({ id: terminals.id }).from(terminals)));
+  }
+  return changed;
+}
+
+export async function forgetResolvedConfig(tx: Tx, terminalId: string): Promise<void> {
+  await tx.delete(resolvedConfigs).where(eq(resolvedConfigs.terminalId, terminalId));
+}
+
+async function selectInChunks<T>(ids: string[], select: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += 500) out.push(...(await select(ids.slice(i, i + 500))));
+  return out;
+}

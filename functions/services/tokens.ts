@@ -1,0 +1,72 @@
+import { and, count, eq, isNull } from 'drizzle-orm';
+import type { Database, Tx } from '../../db/database';
+import { apiTokens } from '../../db/schema';
+import { conflict } from '../domain/errors';
+import type { Role } from '../domain/roles';
+import { forgetCachedTokens } from '../http/auth';
+import { generateToken, hashToken } from '../http/tokens';
+import { recordAudit } from './audit';
+
+export interface IssuedToken {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  /** Shown once; only its hash is stored. */
+  token: string;
+}
+
+export async function issueToken(
+  tx: Tx,
+  ctx: { serverId: string; actor: string; at: Date },
+  input: { name: string; role: Role; token?: string },
+): Promise<IssuedToken> {
+  const token = input.token ?? generateToken();
+  const row = {
+    id: crypto.randomUUID(),
+    name: input.name,
+    role: input.role,
+    tokenHash: await hashToken(token),
+    createdAt: ctx.at.toISOString(),
+    createdBy: ctx.actor,
+  };
+  const clash = await tx.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.name, input.name)).get();
+  if (clash) throw conflict('duplicate', `A token named "${input.name}" already exists.`, { field: 'name' });
+  await tx.insert(apiTokens).values(row);
+  await recordAudit(tx, ctx.serverId, ctx.at, { actor: ctx.actor, action: 'token.create', entity: 'token', entityId: row.id, after: { name: row.name, role: row.role } });
+  return { id: row.id, name: row.name, role: row.role, createdAt: row.createdAt, token };
+}
+
+export async function revokeToken(tx: Tx, ctx: { serverId: string; actor: string; at: Date }, id: string): Promise<boolean> {
+  const row = await tx.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
+  if (!row || row.revokedAt) return false;
+  if (row.role === 'admin') {
+    const [{ n }] = await tx.select({ n: count() }).from(apiTokens).where(and(eq(apiTokens.role, 'admin'), isNull(apiTokens.revokedAt))).all();
+    if (n <= 1) throw conflict('last_admin_token', 'This is the last admin token; create another admin token before revoking it.');
+  }
+  await tx.update(apiTokens).set({ revokedAt: ctx.at.toISOString() }).where(eq(apiTokens.id, id));
+  await recordAudit(tx, ctx.serverId, ctx.at, { actor: ctx.actor, action: 'token.revoke', entity: 'token', entityId: id, before: { name: row.name, role: row.role } });
+  forgetCachedTokens();
+  return true;
+}
+
+/**
+ * An empty database gets one admin token so that somebody can log in: the given
+ * one (TANDEM_ADMIN_TOKEN) or a fresh one. Returns the token when it created one.
+ */
+export async function bootstrapAdminToken(db: Database, serverId: string, at: Date, token?: string): Promise<string | null> {
+  return db.write(async (tx) => {
+    const existing = await tx.select({ id: apiTokens.id }).from(apiTokens).limit(1).get();
+    if (existing) {
+      if (!token) return null;
+      // An operator-supplied admin token is honoured even on a populated database.
+      const hash = await hashToken(token);
+      const known = await tx.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.tokenHash, hash)).get();
+      if (known) return null;
+      await issueToken(tx, { serverId, actor: 'system:bootstrap', at }, { name: `bootstrap-admin-${at.getTime()}`, role: 'admin', token });
+      return token;
+    }
+    const issued = await issueToken(tx, { serverId, actor: 'system:bootstrap', at }, { name: 'bootstrap-admin', role: 'admin', token });
+    return issued.token;
+  });
+}

@@ -1,0 +1,38 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../../db/client';
+import { createApp, type AppDeps } from '../../functions/app';
+import { bootstrapAdminToken } from '../../functions/services/tokens';
+
+/**
+ * The handler app on a real libSQL file in a temp folder, driven through
+ * `app.request` without a socket: for tests that walk many routes quickly.
+ */
+export async function inProcessHandler(overrides: Partial<AppDeps> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-app-'));
+  const db = await openDatabase(`file:${join(dir, 'test.db')}`);
+  const adminToken = 'tdm_in_process_admin';
+  await bootstrapAdminToken(db, 'primary', new Date(), adminToken);
+  const app = createApp({ db, serverId: 'primary', role: 'primary', now: () => new Date(), log: () => {}, ...overrides });
+  const request = async (method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
+    const res = await app.request(path, {
+      method,
+      headers: {
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...options.headers,
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await res.text();
+    let body: any = null; // eslint-disable-line @typescript-eslint/no-explicit-any
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = text;
+    }
+    return { status: res.status, headers: res.headers, body };
+  };
+  return { app, db, dir, adminToken, request, close: () => db.close() };
+}
