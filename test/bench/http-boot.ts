@@ -2,18 +2,21 @@
  * npm run bench:http-boot — a 16 MiB file downloaded over HTTP by N concurrent curl clients
  * from the relay and from nginx (Debian, sendfile on) in the same run, N = 1, 50, 200.
  *
- * BENCH_CLIENTS=1,50,200 and RELAY_WORKERS change the defaults.
+ * Each figure is the median of BENCH_ROUNDS (3) rounds, relay and nginx alternating, because the
+ * load of a shared machine drifts. BENCH_CLIENTS=1,50,200 and RELAY_WORKERS change the defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { concurrentDownloads, formatRow, type LoadResult } from '../relay/support/bench';
+import { concurrentDownloads, formatRow, type LoadResult, medianOfRounds } from '../relay/support/bench';
 import { randomFile, tempDir } from '../relay/support/files';
 import { freeTcpPort, freeUdpPort } from '../relay/support/ports';
 import { startTestRelay } from '../relay/support/relay-process';
 
 const SIZE = 16 * 1024 * 1024;
 const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
+/** Rounds per figure, alternating relay and nginx; the median round is reported. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function startNginx(root: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freeTcpPort();
@@ -74,13 +77,12 @@ async function main() {
   });
   const nginx = await startNginx(dir);
   try {
-    console.log(`16 MiB file over HTTP; relay workers: ${process.env.RELAY_WORKERS ?? '2'}; MB = 10^6 bytes`);
+    console.log(`16 MiB file over HTTP; relay workers: ${process.env.RELAY_WORKERS ?? '2'}; median of ${ROUNDS} rounds; MB = 10^6 bytes`);
     const rows: Array<[number, LoadResult, LoadResult]> = [];
     for (const n of COUNTS) {
       await concurrentDownloads(4, curl(relay.httpPort), SIZE); // warm both workers' caches
       await concurrentDownloads(1, curl(nginx.port), SIZE);
-      const r = await concurrentDownloads(n, curl(relay.httpPort), SIZE);
-      const g = await concurrentDownloads(n, curl(nginx.port), SIZE);
+      const [r, g] = await medianOfRounds(ROUNDS, [() => concurrentDownloads(n, curl(relay.httpPort), SIZE), () => concurrentDownloads(n, curl(nginx.port), SIZE)]);
       rows.push([n, r, g]);
     }
     const widths = [6, 12, 12, 8, 10];

@@ -6,18 +6,21 @@
  *   windowsize: atftp --option "windowsize 16" against the relay, vs tftpd-hpa's plain figure
  *               (tftpd-hpa has no windowsize)
  *
- * BENCH_CLIENTS=1,50,200 and RELAY_WORKERS change the defaults.
+ * BENCH_ROUNDS (1) rounds per figure, alternating, median reported; BENCH_CLIENTS=1,50,200 and
+ * RELAY_WORKERS change the defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { concurrentDownloads, formatRow, type LoadResult } from '../relay/support/bench';
+import { concurrentDownloads, formatRow, type LoadResult, medianOfRounds } from '../relay/support/bench';
 import { randomFile, tempDir } from '../relay/support/files';
 import { freeTcpPort, freeUdpPort } from '../relay/support/ports';
 import { startTestRelay } from '../relay/support/relay-process';
 
 const SIZE = 16 * 1024 * 1024;
 const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
+/** Rounds per figure, relay and tftpd-hpa alternating; the median round is reported. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 
 async function startTftpdHpa(dir: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freeUdpPort();
@@ -63,14 +66,13 @@ async function main() {
     console.log(`16 MiB file; relay workers: ${process.env.RELAY_WORKERS ?? '2'}; MB = 10^6 bytes`);
     const plain: Array<[number, LoadResult, LoadResult]> = [];
     for (const n of COUNTS) {
-      await concurrentDownloads(1, curl(relay.tftpPort), SIZE); // warm the relay's cache
-      const r = await concurrentDownloads(n, curl(relay.tftpPort), SIZE);
-      const h = await concurrentDownloads(n, curl(hpa.port), SIZE);
+      await concurrentDownloads(4, curl(relay.tftpPort), SIZE); // warm the workers' caches
+      const [r, h] = await medianOfRounds(ROUNDS, [() => concurrentDownloads(n, curl(relay.tftpPort), SIZE), () => concurrentDownloads(n, curl(hpa.port), SIZE)]);
       plain.push([n, r, h]);
     }
     report('plain clients: curl --tftp-blksize 1468 (lock-step)', plain, ['relay', 'tftpd-hpa']);
     const windowed: Array<[number, LoadResult, LoadResult]> = [];
-    for (const [n, , h] of plain) windowed.push([n, await concurrentDownloads(n, atftp(relay.tftpPort), SIZE), h]);
+    for (const [n, , h] of plain) windowed.push([n, (await medianOfRounds(ROUNDS, [() => concurrentDownloads(n, atftp(relay.tftpPort), SIZE)]))[0], h]);
     report('windowsize 16: atftp against the relay, vs tftpd-hpa plain (it has no windowsize)', windowed, ['relay w16', 'tftpd-hpa']);
   } finally {
     try {

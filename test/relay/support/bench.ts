@@ -40,3 +40,16 @@ export async function concurrentDownloads(clients: number, command: (i: number) 
 export function formatRow(cells: Array<string | number>, widths: number[]): string {
   return cells.map((c, i) => String(c).padStart(widths[i] ?? 10)).join('  ');
 }
+
+/** Alternates the contenders round by round (the machine's load drifts) and keeps each one's median round. */
+export async function medianOfRounds(rounds: number, contenders: Array<() => Promise<LoadResult>>): Promise<LoadResult[]> {
+  const results: LoadResult[][] = contenders.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, run] of contenders.entries()) results[i].push(await run());
+  }
+  return results.map((list) => {
+    const sorted = [...list].sort((a, b) => a.mbps - b.mbps);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
+    return { ...median, failed: list.reduce((sum, r) => sum + r.failed, 0) };
+  });
+}
