@@ -7,6 +7,9 @@ import { type Metrics, type MetricSnapshot, mergeSnapshots, renderSnapshots } fr
  * listening socket and the HTTP port; each owns the transfers it accepts. The primary only
  * starts, restarts and stops workers, and adds up their metrics for /metrics.
  */
+/** Set by the primary in the environment of the worker that runs the relay's singletons. */
+export const SINGLETON_ENV = 'TANDEM_RELAY_SINGLETONS';
+
 type Message =
   | { type: 'metrics-request'; id: number }
   | { type: 'metrics-collect'; id: number }
@@ -33,8 +36,11 @@ export function runPrimary(workers: number, log: Logger): void {
     if (c.from.isConnected()) c.from.send({ type: 'metrics-result', id: c.replyId, snapshots: [...mergeSnapshots(c.snapshots), restartsMetric] } satisfies Message);
   };
 
-  const fork = () => {
-    const worker = cluster.fork();
+  // One worker runs what a relay needs once (firmware sync, proxyDHCP); its replacement takes it over.
+  const singletons = new Map<number, boolean>();
+  const fork = (singleton: boolean) => {
+    const worker = cluster.fork({ [SINGLETON_ENV]: singleton ? '1' : '0' });
+    singletons.set(worker.id, singleton);
     worker.on('message', (message: Message) => {
       if (message.type === 'metrics-request') {
         const id = nextRequest++;
@@ -51,7 +57,7 @@ export function runPrimary(workers: number, log: Logger): void {
     return worker;
   };
 
-  for (let i = 0; i < workers; i++) fork();
+  for (let i = 0; i < workers; i++) fork(i === 0);
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
@@ -61,8 +67,10 @@ export function runPrimary(workers: number, log: Logger): void {
       return;
     }
     restarts.count++;
+    const singleton = singletons.get(worker.id) ?? false;
+    singletons.delete(worker.id);
     log.error('relay_worker_died', { worker: worker.id, code, signal });
-    setTimeout(fork, 200);
+    setTimeout(() => fork(singleton), 200);
   });
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

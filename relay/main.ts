@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { hostname } from 'node:os';
-import { runPrimary, workerMetrics } from './cluster';
+import { runPrimary, SINGLETON_ENV, workerMetrics } from './cluster';
 import { createLogger } from './observe/log';
 import { Metrics } from './observe/metrics';
 import { startRelay } from './relay';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     relay = await startRelay(settings, log, {
       metrics,
       metricsText: cluster.isWorker ? workerMetrics(metrics) : undefined,
-      runsFirmwareSync: worker === null || worker === 1,
+      runsSingletons: worker === null || process.env[SINGLETON_ENV] === '1',
       worker: worker ?? undefined,
     });
   } catch (error) {
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     host: settings.host,
     tftpPort: relay.tftpPort,
     httpPort: relay.httpPort,
+    ...(relay.dhcp ? { proxyDhcp: relay.dhcp, advertiseAddress: settings.dhcp.advertiseAddress } : {}),
     handlers: settings.handlers,
     bootDir: settings.bootDir,
     cacheDir: settings.cacheDir,

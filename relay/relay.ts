@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ProxyDhcpServer } from './dhcp/proxy-dhcp';
 import { BootTree } from './files/boot-tree';
 import { MemoryCache } from './files/memory-cache';
 import { ServedFiles } from './files/served-files';
@@ -19,6 +20,7 @@ import { HandlerPool } from './upstream/handler-pool';
 export interface RunningRelay {
   tftpPort: number;
   httpPort: number;
+  dhcp: { dhcpPort: number; pxePort: number } | null;
   metrics: Metrics;
   /** Stops taking requests, lets transfers and responses in flight finish (bounded), stops timers. */
   shutdown(): Promise<void>;
@@ -29,8 +31,8 @@ export interface RelayHooks {
   metricsText?: () => Promise<string>;
   /** The process's registry, when the caller needs it before the relay starts. */
   metrics?: Metrics;
-  /** Whether this process runs the periodic firmware sync (one per relay). */
-  runsFirmwareSync?: boolean;
+  /** Whether this process runs what a relay needs once: firmware sync, proxyDHCP. */
+  runsSingletons?: boolean;
   worker?: number;
 }
 
@@ -100,7 +102,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   const httpPort = await http.listen(settings.httpPort, settings.host);
 
   let syncTimer: NodeJS.Timeout | null = null;
-  if (hooks.runsFirmwareSync) {
+  if (hooks.runsSingletons) {
     const syncAll = async () => {
       for (const mac of await configCache.macs()) {
         const cached = await configCache.read(mac);
@@ -111,12 +113,25 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     syncTimer.unref();
   }
 
+  let proxyDhcp: ProxyDhcpServer | null = null;
+  let dhcp: RunningRelay['dhcp'] = null;
+  if (settings.proxyDhcp && hooks.runsSingletons) {
+    proxyDhcp = new ProxyDhcpServer(
+      { ...settings.dhcp, dhcpPort: settings.dhcp.port, address: settings.dhcp.advertiseAddress, httpPort, relayId: settings.relayId },
+      log,
+      metrics,
+    );
+    dhcp = await proxyDhcp.listen();
+  }
+
   return {
     tftpPort,
     httpPort,
+    dhcp,
     metrics,
     async shutdown() {
       if (syncTimer) clearInterval(syncTimer);
+      await proxyDhcp?.close();
       await tftp.stopListening();
       await Promise.all([http.close(settings.shutdownTimeoutMs), tftp.drain(settings.shutdownTimeoutMs)]);
       pool.stop();

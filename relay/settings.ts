@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 
 /** Everything the relay can be told, read from the environment with defaults for the local system. */
@@ -10,6 +10,17 @@ export interface RelaySettings {
   tftpPort: number;
   httpPort: number;
   proxyDhcp: boolean;
+  dhcp: {
+    /** Address the proxyDHCP sockets bind (broadcasts arrive only on 0.0.0.0). */
+    host: string;
+    port: number;
+    pxePort: number;
+    clientPort: number;
+    /** The address terminals are told to boot from. */
+    advertiseAddress: string;
+    biosFile: string;
+    efiFile: string;
+  };
   bootDir: string;
   cacheDir: string;
   s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
@@ -63,7 +74,14 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   throw new SettingsError(`${name} must be on or off, got ${JSON.stringify(env[name])}`);
 }
 
-export function readSettings(env: Env, hostname: string, cpus = availableParallelism()): RelaySettings {
+function firstExternalIpv4(): string | null {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const entry of list ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
+  }
+  return null;
+}
+
+export function readSettings(env: Env, hostname: string, cpus = availableParallelism(), ownAddress: () => string | null = firstExternalIpv4): RelaySettings {
   const relayId = env.RELAY_ID || hostname;
   const handlers = (env.RELAY_HANDLERS || 'http://127.0.0.1:8787')
     .split(',')
@@ -82,6 +100,16 @@ export function readSettings(env: Env, hostname: string, cpus = availableParalle
     tftpPort: integer(env, 'RELAY_TFTP_PORT', 69, 0, 65535),
     httpPort: integer(env, 'RELAY_HTTP_PORT', 8080, 0, 65535),
     proxyDhcp: onOff(env, 'RELAY_PROXYDHCP', false),
+    dhcp: {
+      host: env.RELAY_DHCP_HOST || '0.0.0.0',
+      port: integer(env, 'RELAY_DHCP_PORT', 67, 0, 65535),
+      pxePort: integer(env, 'RELAY_PXE_PORT', 4011, 0, 65535),
+      clientPort: integer(env, 'RELAY_DHCP_CLIENT_PORT', 68, 1, 65535),
+      advertiseAddress:
+        env.RELAY_ADVERTISE_ADDRESS || (env.RELAY_HOST && env.RELAY_HOST !== '0.0.0.0' ? env.RELAY_HOST : null) || ownAddress() || '127.0.0.1',
+      biosFile: env.RELAY_PXE_BIOS_FILE || 'undionly.kpxe',
+      efiFile: env.RELAY_PXE_EFI_FILE || 'snponly.efi',
+    },
     bootDir: env.RELAY_BOOT_DIR || './boot',
     cacheDir: env.RELAY_CACHE_DIR || join('./data', `relay-${relayId.replace(/[^A-Za-z0-9._-]/g, '_')}`),
     s3: {
