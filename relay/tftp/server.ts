@@ -157,7 +157,13 @@ export class TftpServer {
         this.reply(remote, code, opened.message, opened.reason);
         return;
       }
-      source = await this.sourceFor(opened.file, mode);
+      try {
+        source = await this.sourceFor(opened.file, mode);
+      } catch (error) {
+        this.logRefusal('tftp_request_refused', { file: filename, client: remote.address, reason: 'unreadable', message: (error as Error).message });
+        this.reply(remote, TftpError.NotDefined, (error as Error).message, 'unreadable');
+        return;
+      }
     } finally {
       this.pending--;
     }
