@@ -84,8 +84,15 @@ export class HttpBootServer {
         res.end(text);
         return;
       }
-      case 'config':
-        return this.config(req, res, decodeURIComponent(url.pathname.slice('/config/'.length)).replace(/\.json$/, ''));
+      case 'config': {
+        let mac: string;
+        try {
+          mac = decodeURIComponent(url.pathname.slice('/config/'.length)).replace(/\.json$/, '');
+        } catch {
+          return sendProblem(res, 400, 'invalid_mac', 'Not a MAC address', 'the path is not valid percent-encoding');
+        }
+        return this.config(req, res, mac);
+      }
       case 'boot.ipxe':
         return this.ipxe(req, res, url.searchParams.get('mac') ?? '');
       default:

@@ -15,6 +15,8 @@ export interface BootConfig {
   fetchedAt: string;
 }
 
+const CONFIRMATION_REWRITE_MS = 5 * 60 * 1000;
+
 export type ConfigErrorCode = 'invalid_mac' | 'unknown_terminal' | 'license_exhausted' | 'no_configuration';
 
 /** Why a terminal gets no configuration; the protocol servers turn it into their own errors. */
@@ -93,9 +95,12 @@ export class HandlerConfigSource implements ConfigSource {
       }
       if (attempt.kind === 'not_modified' && cached) {
         const config: BootConfig = { document: cached.document, etag: cached.etag, source: 'live', handler: url, fetchedAt: new Date().toISOString() };
-        await this.cache.write({ mac, etag: cached.etag, fetchedAt: config.fetchedAt, handler: url, document: cached.document }).catch((error) => {
-          this.log.warn('config_cache_write_failed', { mac, error });
-        });
+        // Confirmed unchanged: note it on disk now and then, not on every boot (each write is fsynced).
+        if (cached.handler !== url || Date.now() - Date.parse(cached.fetchedAt) > CONFIRMATION_REWRITE_MS) {
+          await this.cache.write({ mac, etag: cached.etag, fetchedAt: config.fetchedAt, handler: url, document: cached.document }).catch((error) => {
+            this.log.warn('config_cache_write_failed', { mac, error });
+          });
+        }
         this.options.onLiveDocument?.(cached.document);
         this.served.inc({ outcome: 'live' });
         return config;
