@@ -45,12 +45,17 @@ export class FileSource implements BlockSource {
     if (offset >= this.chunkStart && end <= this.chunkStart + this.chunk.length) {
       return this.chunk.subarray(offset - this.chunkStart, end - this.chunkStart);
     }
-    return this.load(offset).then(() => this.read(offset, length) as Buffer);
+    return this.load(offset, end).then(() => {
+      const bytes = this.read(offset, length);
+      if (bytes instanceof Promise) throw new Error('file shorter than its size');
+      return bytes;
+    });
   }
 
-  private async load(offset: number): Promise<void> {
+  /** Reads the chunk that starts at offset (and so holds offset..end). */
+  private async load(offset: number, end: number): Promise<void> {
     while (this.loading) await this.loading;
-    if (offset >= this.chunkStart && offset < this.chunkStart + this.chunk.length) return;
+    if (offset >= this.chunkStart && end <= this.chunkStart + this.chunk.length) return;
     if (this.closed) throw new Error('source closed');
     this.loading = (async () => {
       const length = Math.min(CHUNK, this.size - offset);
