@@ -169,17 +169,19 @@ export class Licensing {
    * or license_exhausted. `leaseExpiresAt` is the lease as the caller read it,
    * for a server that keeps no lease view (Workers).
    */
-  async admit(state: LicenseState, mac: string, relayId: string | null, leaseExpiresAt?: number | null): Promise<void> {
+  async admit(state: LicenseState, mac: string, relayId: string | null, leaseExpiresAt?: number | null): Promise<'held' | 'granted'> {
     await this.leases.ready();
     const now = this.deps.now();
     const t = now.getTime();
     const held =
       this.leases.holds(mac, t) ?? (leaseExpiresAt !== undefined ? isLeaseValid(leaseExpiresAt === null ? null : { expiresAt: leaseExpiresAt }, t) : isLeaseValid(await this.leases.find(mac), t));
-    if (held) return;
+    if (held) return 'held';
     this.refuseNewLeaseIfExpired(state, now);
     const inUse = this.leases.inUse(t);
     if (inUse !== undefined && inUse >= state.licensed) throw this.exhausted(state);
-    if ((await this.leases.request(mac, relayId)) === 'exhausted') throw this.exhausted(state);
+    const outcome = await this.leases.request(mac, relayId);
+    if (outcome === 'exhausted') throw this.exhausted(state);
+    return outcome;
   }
 
   /** Throws license_expired past the grace period; notes the grace period in the event log once a day. */
@@ -221,7 +223,7 @@ export class Licensing {
    * (a terminal that booted from a relay's cache still uses a connection).
    * Refusals are reported, not thrown: a check-in always records the boot.
    */
-  async afterCheckIn(mac: string, relayId: string, renewedUntil: number | null, configured: () => Promise<boolean>): Promise<'renewed' | 'granted' | 'refused'> {
+  async afterCheckIn(mac: string, relayId: string, renewedUntil: number | null, configured: () => Promise<boolean>): Promise<'renewed' | 'held' | 'granted' | 'refused'> {
     if (renewedUntil !== null) {
       this.leases.renewed(mac, renewedUntil);
       return 'renewed';
@@ -229,8 +231,7 @@ export class Licensing {
     try {
       if (!(await configured())) return 'refused';
       const state = await this.assertServesTerminals();
-      await this.admit(state, mac, relayId, null);
-      return 'granted';
+      return await this.admit(state, mac, relayId);
     } catch (err) {
       if (err instanceof DomainError) return 'refused';
       throw err;
@@ -332,6 +333,6 @@ export async function redundancyMode(deps: AppDeps): Promise<RedundancyMode> {
 }
 
 /** Call after synchronisation applied a change to the `license` entity, so that it takes effect at once. */
-export function licenseChanged(deps: AppDeps): void {
-  licensingOf(deps).forget();
+export function licenseChanged(deps: Pick<AppDeps, 'db'>): void {
+  instances.get(deps.db)?.forget();
 }
