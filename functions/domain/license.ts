@@ -167,7 +167,7 @@ export const licenseProblems = {
   signatureInvalid: (status = 403) =>
     new DomainError(status, 'license_signature_invalid', 'The licence signature does not verify with this server\'s licence public key (TANDEM_LICENSE_PUBLIC_KEY): the file was altered or signed by another key.'),
   malformed: (status: number, field: string, message: string) =>
-    new DomainError(status, 'license_malformed', `The licence is signed but not a ${LICENSE_FORMAT} licence: ${field}: ${message}.`, { field }),
+    new DomainError(status, 'license_malformed', `The licence is not a ${LICENSE_FORMAT} licence file: ${field}: ${message}.`, { field }),
   wrongInstallation: (status: number, installationId: string, license: LicensePayload) =>
     new DomainError(
       status,
@@ -243,7 +243,7 @@ export async function judgeLicenseFile(file: unknown, ctx: Omit<LicenseContext, 
   const shape = licenseFileSchema.safeParse(file);
   if (!shape.success) {
     const issue = shape.error.issues[0];
-    return { license: null, mode: 'demo', problem: new DomainError(400, 'invalid_field', `${issue.path.join('.') || '(body)'}: ${issue.message}`, { field: issue.path.join('.') || '(body)' }) };
+    return { license: null, mode: 'demo', problem: licenseProblems.malformed(status, issue.path.join('.') || '(file)', issue.message) };
   }
   if (!(await verifyDocument(shape.data, ctx.publicKey))) return { license: null, mode: 'demo', problem: licenseProblems.signatureInvalid(status) };
   const parsed = licensePayloadSchema.safeParse(shape.data.payload);

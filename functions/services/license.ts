@@ -289,17 +289,18 @@ export class Licensing {
   }
 
   /** The licence part of /healthz: state and warnings a person should act on. */
-  async health(): Promise<{ mode: RedundancyMode; state: string; licenseId: string | null; expiresAt: string | null; warnings: string[] }> {
+  async health(): Promise<{ mode: RedundancyMode; state: string; servesTerminals: boolean; licenseId: string | null; expiresAt: string | null; warnings: string[] }> {
     const state = await this.state();
     const now = this.deps.now();
     const warnings: string[] = [];
     const refusal = servingRefusal(state, this.deps.role);
     if (refusal) warnings.push(`${refusal.code}: ${refusal.detail}`);
-    if (!state.license) return { mode: state.mode, state: state.record ? 'invalid' : 'demo', licenseId: null, expiresAt: null, warnings };
+    const servesTerminals = refusal === null;
+    if (!state.license) return { mode: state.mode, state: state.record ? 'invalid' : 'demo', servesTerminals, licenseId: null, expiresAt: null, warnings };
     const expiry = expiryOf(state.license, now, this.settings.graceDays);
     this.noteExpiry(state.license, expiry, now);
     if (expiry.state === 'grace' || expiry.state === 'expired') warnings.push(expiryWarning(state.license, expiry));
-    return { mode: state.mode, state: state.problem ? 'invalid' : expiry.state, licenseId: state.license.licenseId, expiresAt: expiry.expiresAt, warnings };
+    return { mode: state.mode, state: state.problem ? 'invalid' : expiry.state, servesTerminals, licenseId: state.license.licenseId, expiresAt: expiry.expiresAt, warnings };
   }
 
   async publicKeyFingerprint(): Promise<string> {

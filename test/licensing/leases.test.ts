@@ -181,7 +181,9 @@ describe('redundancy', () => {
     const res = await h.boot(1);
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ code: 'redundancy_not_licensed', mode: 'demo' });
-    expect((await h.request('GET', '/healthz')).body.warnings.join(' ')).toMatch(/redundancy_not_licensed/);
+    const health = (await h.request('GET', '/healthz')).body;
+    expect(health.warnings.join(' ')).toMatch(/redundancy_not_licensed/);
+    expect(health.license).toMatchObject({ mode: 'demo', servesTerminals: false });
   });
 
   it('a secondary whose synchronised licence has no redundancy refuses terminals with redundancy_not_licensed', async () => {
