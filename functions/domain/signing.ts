@@ -62,17 +62,9 @@ export interface KeyPairText {
 export async function generateKeyPair(): Promise<KeyPairText> {
   const pair = (await crypto.subtle.generateKey(ED25519, true, ['sign', 'verify'])) as CryptoKeyPair;
   return {
-    publicKey: toBase64Url(new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey))),
-    privateKey: toBase64Url(new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey))),
+    publicKey: toBase64Url(new Uint8Array((await crypto.subtle.exportKey('raw', pair.publicKey)) as ArrayBuffer)),
+    privateKey: toBase64Url(new Uint8Array((await crypto.subtle.exportKey('pkcs8', pair.privateKey)) as ArrayBuffer)),
   };
-}
-
-/** The public key that belongs to a private key. */
-export async function publicKeyOf(privateKey: CryptoKey): Promise<string> {
-  const jwk = await crypto.subtle.exportKey('jwk', privateKey);
-  const raw = fromBase64Url(jwk.x ?? '');
-  if (!raw) throw new KeyFormatError('the private key has no public part');
-  return toBase64Url(raw);
 }
 
 export function privateKeyPem(privateKey: string): string {
@@ -99,7 +91,7 @@ export async function verifyDocument(document: SignedDocument<unknown>, publicKe
   if (!signature || signature.length !== 64) return false;
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = new TextEncoder().encode(canonicalJson(document.payload));
+    bytes = new TextEncoder().encode(canonicalJson(document.payload)) as Uint8Array<ArrayBuffer>;
   } catch {
     return false;
   }

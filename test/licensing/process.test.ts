@@ -8,7 +8,7 @@ import { DEMO_LICENSE_TERMINALS, installDemoLicense } from '../../infra/demo/ins
 import { main as licenseToolInProcess } from '../../infra/license/cli';
 import { apiClient, createToken, startHandler, type HandlerProcess } from '../support/handler';
 import { licensePayload, testMac, testVendor } from '../support/licensing';
-import { repoRoot, waitFor } from '../support/processes';
+import { repoRoot, waitFor } from '../../infra/local/processes';
 
 const run = promisify(execFile);
 const started: HandlerProcess[] = [];
