@@ -38,10 +38,11 @@ interface Waiting {
 const MAX_BATCH = 400;
 
 /**
- * The leases of one server. Grants are exact under concurrency: requests queue
- * and are written in batches, each batch in one serialised write transaction
- * that counts the valid leases and decides in arrival order (group commit: 200
- * concurrent first boots cost a handful of transactions, not 200).
+ * The leases of one server. Grants are exact under concurrency: each is decided
+ * in a serialised write transaction that counts the valid leases. With a lease
+ * view (Node), requests queue and are written in batches, decided in arrival
+ * order (group commit: 200 concurrent first boots cost a handful of
+ * transactions, not 200).
  */
 export class LeaseBook {
   private valid: Map<string, number> | null = null;
@@ -97,8 +98,13 @@ export class LeaseBook {
     return n;
   }
 
-  /** Asks for a lease for a terminal: held (it has one), granted, or exhausted. */
-  request(mac: string, relayId: string | null): Promise<GrantOutcome> {
+  /**
+   * Asks for a lease for a terminal: held (it has one), granted, or exhausted.
+   * Without a lease view (Workers) each request writes its own transaction: work
+   * batched across requests would run in another request's I/O context.
+   */
+  async request(mac: string, relayId: string | null): Promise<GrantOutcome> {
+    if (this.options.view === 'database') return (await this.grantBatch([{ mac, relayId }])).get(mac)!;
     return new Promise((resolve, reject) => {
       this.waiting.push({ mac, relayId, resolve, reject });
       if (!this.flushing) void this.flush();
@@ -122,7 +128,7 @@ export class LeaseBook {
     }
   }
 
-  private async grantBatch(batch: Waiting[]): Promise<Map<string, GrantOutcome>> {
+  private async grantBatch(batch: Pick<Waiting, 'mac' | 'relayId'>[]): Promise<Map<string, GrantOutcome>> {
     const { db, serverId, ttlSeconds } = this.options;
     const limit = await this.options.limit();
     const at = this.options.now();

@@ -101,13 +101,32 @@ export class Licensing {
     });
   }
 
-  /** The licence state; answered from memory, re-read in the background when older than a few seconds. */
+  /**
+   * The licence state, answered from memory and re-read when older than a few
+   * seconds: in the background on Node; on Workers (no lease view) in the
+   * request itself, since I/O may not outlive the request that started it.
+   */
   state(): Promise<LicenseState> {
+    const stale = performance.now() - this.loadedAt >= REFRESH_MS;
+    if (this.current && !stale) return Promise.resolve(this.current);
+    if (this.stateless) return this.load().then((state) => this.keep(state, this.generation));
     if (this.current) {
-      if (performance.now() - this.loadedAt >= REFRESH_MS) this.reload().catch((err) => this.deps.log({ level: 'error', msg: 'reading the licence failed', error: String(err) }));
+      this.reload().catch((err) => this.deps.log({ level: 'error', msg: 'reading the licence failed', error: String(err) }));
       return Promise.resolve(this.current);
     }
     return this.reload();
+  }
+
+  private get stateless(): boolean {
+    return this.settings.leaseView === 'database';
+  }
+
+  private keep(state: LicenseState, generation: number): LicenseState {
+    if (generation === this.generation) {
+      this.current = state;
+      this.loadedAt = performance.now();
+    }
+    return state;
   }
 
   /** Drops the cached licence: call after the licence record changed (an install, or synchronisation). */
@@ -122,12 +141,8 @@ export class Licensing {
       const generation = this.generation;
       const loading = this.load().then(
         (state) => {
-          if (generation === this.generation) {
-            this.current = state;
-            this.loadedAt = performance.now();
-          }
           if (this.loading === loading) this.loading = null;
-          return state;
+          return this.keep(state, generation);
         },
         (err) => {
           if (this.loading === loading) this.loading = null;
@@ -176,45 +191,51 @@ export class Licensing {
     const held =
       this.leases.holds(mac, t) ?? (leaseExpiresAt !== undefined ? isLeaseValid(leaseExpiresAt === null ? null : { expiresAt: leaseExpiresAt }, t) : isLeaseValid(await this.leases.find(mac), t));
     if (held) return 'held';
-    this.refuseNewLeaseIfExpired(state, now);
+    await this.refuseNewLeaseIfExpired(state, now);
     const inUse = this.leases.inUse(t);
-    if (inUse !== undefined && inUse >= state.licensed) throw this.exhausted(state);
+    if (inUse !== undefined && inUse >= state.licensed) throw await this.exhausted(state);
     const outcome = await this.leases.request(mac, relayId);
-    if (outcome === 'exhausted') throw this.exhausted(state);
+    if (outcome === 'exhausted') throw await this.exhausted(state);
     return outcome;
   }
 
   /** Throws license_expired past the grace period; notes the grace period in the event log once a day. */
-  refuseNewLeaseIfExpired(state: LicenseState, now: Date): void {
+  async refuseNewLeaseIfExpired(state: LicenseState, now: Date): Promise<void> {
     if (!state.license) return;
     const expiry = expiryOf(state.license, now, this.settings.graceDays);
-    this.noteExpiry(state.license, expiry, now);
+    await this.noteExpiry(state.license, expiry, now);
     if (expiry.state === 'expired') throw licenseProblems.expired(403, expiry, state.license);
   }
 
-  private exhausted(state: LicenseState): DomainError {
+  /** The refusal; noted in the event log at most once an hour per process. */
+  private async exhausted(state: LicenseState): Promise<DomainError> {
     const at = this.deps.now();
     if (at.getTime() - this.lastExhaustedNote >= HOUR_MS) {
       this.lastExhaustedNote = at.getTime();
-      this.auditInBackground(at, { action: 'license.exhausted', after: { licensed: state.licensed, mode: state.mode } });
+      await this.audit(at, { action: 'license.exhausted', after: { licensed: state.licensed, mode: state.mode } });
     }
     return licenseProblems.exhausted(state.licensed, state.mode);
   }
 
-  private noteExpiry(license: LicensePayload, expiry: Expiry, at: Date): void {
+  /** Grace period and expiry go to the log and the event log once a day per process. */
+  private async noteExpiry(license: LicensePayload, expiry: Expiry, at: Date): Promise<void> {
     if (expiry.state !== 'grace' && expiry.state !== 'expired') return;
     const key = `${license.licenseId}:${expiry.state}:${at.toISOString().slice(0, 10)}`;
     if (key === this.lastExpiryNote) return;
     this.lastExpiryNote = key;
     this.deps.log({ level: 'warn', msg: expiryWarning(license, expiry) });
-    this.auditInBackground(at, { action: expiry.state === 'grace' ? 'license.grace-period' : 'license.expired', after: { licenseId: license.licenseId, ...expiry } });
+    await this.audit(at, { action: expiry.state === 'grace' ? 'license.grace-period' : 'license.expired', after: { licenseId: license.licenseId, ...expiry } });
   }
 
-  private auditInBackground(at: Date, entry: { action: string; after: unknown }): void {
+  /**
+   * Written within the request that noticed (rarely: the notes above are rate-limited);
+   * a failure is logged, not passed on to the terminal that happened to boot.
+   */
+  private async audit(at: Date, entry: { action: string; after: unknown }): Promise<void> {
     const { db, serverId, log } = this.deps;
-    db.write((tx) => recordAudit(tx, serverId, at, { actor: 'system:licensing', entity: LICENSE_ENTITY, entityId: LICENSE_RECORD_ID, ...entry })).catch((err) =>
-      log({ level: 'error', msg: 'writing a licensing event failed', error: String(err) }),
-    );
+    await db
+      .write((tx) => recordAudit(tx, serverId, at, { actor: 'system:licensing', entity: LICENSE_ENTITY, entityId: LICENSE_RECORD_ID, ...entry }))
+      .catch((err) => log({ level: 'error', msg: 'writing a licensing event failed', error: String(err) }));
   }
 
   /**
@@ -298,7 +319,7 @@ export class Licensing {
     const servesTerminals = refusal === null;
     if (!state.license) return { mode: state.mode, state: state.record ? 'invalid' : 'demo', servesTerminals, licenseId: null, expiresAt: null, warnings };
     const expiry = expiryOf(state.license, now, this.settings.graceDays);
-    this.noteExpiry(state.license, expiry, now);
+    await this.noteExpiry(state.license, expiry, now);
     if (expiry.state === 'grace' || expiry.state === 'expired') warnings.push(expiryWarning(state.license, expiry));
     return { mode: state.mode, state: state.problem ? 'invalid' : expiry.state, servesTerminals, licenseId: state.license.licenseId, expiresAt: expiry.expiresAt, warnings };
   }
