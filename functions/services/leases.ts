@@ -87,6 +87,11 @@ export class LeaseBook {
     return false;
   }
 
+  /** False when the view holds fewer leases than `limit`, expired ones included: a cheap first check. */
+  mayBeFull(limit: number): boolean {
+    return this.valid !== null && this.valid.size >= limit;
+  }
+
   /** Valid leases now, from memory; undefined without a view. */
   inUse(now: number): number | undefined {
     if (!this.valid) return undefined;

@@ -192,8 +192,8 @@ export class Licensing {
       this.leases.holds(mac, t) ?? (leaseExpiresAt !== undefined ? isLeaseValid(leaseExpiresAt === null ? null : { expiresAt: leaseExpiresAt }, t) : isLeaseValid(await this.leases.find(mac), t));
     if (held) return 'held';
     await this.refuseNewLeaseIfExpired(state, now);
-    const inUse = this.leases.inUse(t);
-    if (inUse !== undefined && inUse >= state.licensed) throw await this.exhausted(state);
+    // Refused from memory when the view shows every connection in use: no write transaction for a full server.
+    if (this.leases.mayBeFull(state.licensed) && (this.leases.inUse(t) ?? 0) >= state.licensed) throw await this.exhausted(state);
     const outcome = await this.leases.request(mac, relayId);
     if (outcome === 'exhausted') throw await this.exhausted(state);
     return outcome;
