@@ -109,7 +109,10 @@ export class Licensing {
   state(): Promise<LicenseState> {
     const stale = performance.now() - this.loadedAt >= REFRESH_MS;
     if (this.current && !stale) return Promise.resolve(this.current);
-    if (this.stateless) return this.load().then((state) => this.keep(state, this.generation));
+    if (this.stateless) {
+      const generation = this.generation;
+      return this.load().then((state) => this.keep(state, generation));
+    }
     if (this.current) {
       this.reload().catch((err) => this.deps.log({ level: 'error', msg: 'reading the licence failed', error: String(err) }));
       return Promise.resolve(this.current);
@@ -188,15 +191,21 @@ export class Licensing {
     await this.leases.ready();
     const now = this.deps.now();
     const t = now.getTime();
-    const held =
-      this.leases.holds(mac, t) ?? (leaseExpiresAt !== undefined ? isLeaseValid(leaseExpiresAt === null ? null : { expiresAt: leaseExpiresAt }, t) : isLeaseValid(await this.leases.find(mac), t));
-    if (held) return 'held';
+    if (await this.holdsLease(mac, t, leaseExpiresAt)) return 'held';
     await this.refuseNewLeaseIfExpired(state, now);
     // Refused from memory when the view shows every connection in use: no write transaction for a full server.
     if (this.leases.mayBeFull(state.licensed) && (this.leases.inUse(t) ?? 0) >= state.licensed) throw await this.exhausted(state);
     const outcome = await this.leases.request(mac, relayId);
     if (outcome === 'exhausted') throw await this.exhausted(state);
     return outcome;
+  }
+
+  /** From the lease view; without one, from the lease the caller read, else from the database. */
+  private async holdsLease(mac: string, now: number, leaseExpiresAt: number | null | undefined): Promise<boolean> {
+    const fromView = this.leases.holds(mac, now);
+    if (fromView !== undefined) return fromView;
+    if (leaseExpiresAt !== undefined) return leaseExpiresAt !== null && isLeaseValid({ expiresAt: leaseExpiresAt }, now);
+    return isLeaseValid(await this.leases.find(mac), now);
   }
 
   /** Throws license_expired past the grace period; notes the grace period in the event log once a day. */
