@@ -30,5 +30,16 @@ export const embeddedMigrations: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1795588055366,
     "hash": "c352bc8244adcc6740319c478a547a9464fef393cf98225f7536ad3655471401"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `licenses` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`version` integer DEFAULT 1 NOT NULL,\n\t`created_at` text NOT NULL,\n\t`updated_at` text NOT NULL,\n\t`license_id` text NOT NULL,\n\t`file` text NOT NULL\n);\n",
+      "\nCREATE TABLE `server_identity` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`installation_id` text NOT NULL,\n\t`created_at` text NOT NULL,\n\t`shadow_public_key` text NOT NULL,\n\t`shadow_private_key` text NOT NULL\n);\n",
+      "\nCREATE TABLE `terminal_leases` (\n\t`mac` text PRIMARY KEY NOT NULL,\n\t`granted_at` text NOT NULL,\n\t`renewed_at` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\t`relay_id` text\n);\n",
+      "\nCREATE INDEX `terminal_leases_expires` ON `terminal_leases` (`expires_at`);"
+    ],
+    "bps": true,
+    "folderMillis": 1795588737665,
+    "hash": "8c20cfce277e2d843d39f389d4b1d018cdbde78d4d2a2680bd27542a5eee6ebf"
   }
 ];

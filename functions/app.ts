@@ -10,8 +10,10 @@ import { mountAudit } from './routes/audit';
 import { mountBoot } from './routes/boot';
 import { mountConfiguration } from './routes/configuration';
 import { mountBenchReference, mountHealth } from './routes/health';
+import { mountLicense } from './routes/license';
 import { mountPending } from './routes/pending';
 import { mountTokens } from './routes/tokens';
+import { licensingOf } from './services/license';
 
 export type { AppDeps } from './http/context';
 
@@ -26,6 +28,8 @@ export function createApp(deps: AppDeps): TandemApp {
   const metrics = new RequestMetrics();
 
   app.use('*', metrics.middleware());
+  const licensing = licensingOf(deps);
+  metrics.gauge('tandem_license_leases_in_use', 'Terminal-connection leases held on this server (process lease view only).', () => licensing.leases.inUse(deps.now().getTime()) ?? NaN);
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     await next();
@@ -53,6 +57,7 @@ export function createApp(deps: AppDeps): TandemApp {
   mountPending(app, routeTable);
   mountTokens(app, routeTable);
   mountAudit(app, routeTable);
+  mountLicense(app, routeTable);
   if (deps.benchReference) mountBenchReference(app, routeTable);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

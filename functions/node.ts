@@ -4,6 +4,8 @@ import { serve } from '@hono/node-server';
 import { openDatabase } from '../db/client';
 import { createApp } from './app';
 import { jsonLogger } from './log';
+import { licensingOf } from './services/license';
+import { serverIdentityOf } from './services/server-identity';
 import { bootstrapAdminToken } from './services/tokens';
 import { handlerSettings } from './settings';
 
@@ -23,14 +25,25 @@ async function main(): Promise<void> {
     log({ msg: 'created the bootstrap admin token; it is shown once and saved', adminToken: created, file });
   }
 
-  const app = createApp({
+  const deps = {
     db,
     serverId: settings.serverId,
     role: settings.role,
     now: () => new Date(),
     log,
+    peerUrl: settings.peerUrl,
+    peerToken: settings.peerToken,
+    licensing: { publicKey: settings.licensePublicKey, leaseTtlSeconds: settings.leaseTtlSeconds, graceDays: settings.licenseGraceDays, leaseView: 'process' as const },
     benchReference: settings.benchReference,
-  });
+  };
+  // Made once at first start, then read: what a licence binds this server to.
+  const identity = await serverIdentityOf(db, deps.now);
+  // This process is the only writer of its database, so it keeps the lease view in memory, rebuilt here.
+  const licensing = licensingOf(deps);
+  await licensing.leases.ready();
+  const license = await licensing.health();
+  log({ msg: 'licensing', installationId: identity.installationId, mode: license.mode, license: license.state, licenseId: license.licenseId, warnings: license.warnings });
+  const app = createApp(deps);
   const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, (info) => {
     log({ msg: 'listening', url: `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`, role: settings.role });
   });

@@ -1,4 +1,7 @@
 import { DomainError } from './domain/errors';
+import { DEFAULT_LEASE_TTL_SECONDS } from './domain/lease';
+import { DEFAULT_GRACE_DAYS, DEMO_LICENSE_PUBLIC_KEY } from './domain/license';
+import { fromBase64Url } from './domain/signing';
 
 export interface HandlerSettings {
   host: string;
@@ -12,6 +15,12 @@ export interface HandlerSettings {
   peerUrl?: string;
   peerToken?: string;
   benchReference: boolean;
+  /** TANDEM_LICENSE_PUBLIC_KEY: the vendor's Ed25519 public key (32 bytes, base64url); the demo key by default. */
+  licensePublicKey: string;
+  /** TANDEM_LEASE_TTL_SECONDS: a terminal-connection lease not renewed by a check-in expires after this long. */
+  leaseTtlSeconds: number;
+  /** TANDEM_LICENSE_GRACE_DAYS: how long an expired licence keeps granting leases, with warnings. */
+  licenseGraceDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -27,6 +36,11 @@ export function handlerSettings(env: Env): HandlerSettings {
   const port = Number(env.PORT || 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new DomainError(400, 'invalid_setting', `PORT "${env.PORT}" is not a port number.`);
   const dataDir = env.TANDEM_DATA_DIR || './data';
+  const licensePublicKey = (env.TANDEM_LICENSE_PUBLIC_KEY || DEMO_LICENSE_PUBLIC_KEY).trim();
+  if (fromBase64Url(licensePublicKey)?.length !== 32)
+    throw new DomainError(400, 'invalid_setting', 'TANDEM_LICENSE_PUBLIC_KEY must be an Ed25519 public key: 32 bytes in base64url (43 characters), as `npm run license -- keygen` prints it.');
+  const leaseTtlSeconds = positiveNumber(env, 'TANDEM_LEASE_TTL_SECONDS', DEFAULT_LEASE_TTL_SECONDS, true);
+  const licenseGraceDays = positiveNumber(env, 'TANDEM_LICENSE_GRACE_DAYS', DEFAULT_GRACE_DAYS, false);
   return {
     host: env.HOST || '127.0.0.1',
     port,
@@ -39,5 +53,17 @@ export function handlerSettings(env: Env): HandlerSettings {
     peerUrl: env.TANDEM_PEER_URL || undefined,
     peerToken: env.TANDEM_PEER_TOKEN || undefined,
     benchReference: env.TANDEM_BENCH_REFERENCE === '1',
+    licensePublicKey,
+    leaseTtlSeconds,
+    licenseGraceDays,
   };
+}
+
+function positiveNumber(env: Env, name: string, fallback: number, integer: boolean): number {
+  const text = env[name];
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < (integer ? 1 : 0) || (integer && !Number.isInteger(value)))
+    throw new DomainError(400, 'invalid_setting', `${name} "${text}" must be ${integer ? 'a whole number of at least 1' : 'a number of at least 0'}.`);
+  return value;
 }

@@ -20,6 +20,9 @@ export interface Env {
   TANDEM_ADMIN_TOKEN?: string;
   TANDEM_PEER_URL?: string;
   TANDEM_PEER_TOKEN?: string;
+  TANDEM_LICENSE_PUBLIC_KEY?: string;
+  TANDEM_LEASE_TTL_SECONDS?: string;
+  TANDEM_LICENSE_GRACE_DAYS?: string;
 }
 
 // One app per isolate, built on its first request (Workers allow no I/O at start-up): the
@@ -40,7 +43,17 @@ async function start(env: Env): Promise<TandemApp> {
     log({ level: 'warn', msg: 'TANDEM_ADMIN_TOKEN is not set: no bootstrap admin token; set it with `wrangler secret put TANDEM_ADMIN_TOKEN`' });
   }
   log({ msg: 'started', role: settings.role });
-  return createApp({ db, serverId: settings.serverId, role: settings.role, now: () => new Date(), log });
+  return createApp({
+    db,
+    serverId: settings.serverId,
+    role: settings.role,
+    now: () => new Date(),
+    log,
+    peerUrl: settings.peerUrl,
+    peerToken: settings.peerToken,
+    // Isolates are stateless and several may serve one database: leases are read from it, not kept in memory.
+    licensing: { publicKey: settings.licensePublicKey, leaseTtlSeconds: settings.leaseTtlSeconds, graceDays: settings.licenseGraceDays, leaseView: 'database' },
+  });
 }
 
 function databaseUrlOf(env: Env): string {

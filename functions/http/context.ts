@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database';
 import type { Role } from '../domain/roles';
+import type { LicensingSettings } from '../services/license';
 
 export type Log = (entry: Record<string, unknown>) => void;
 
@@ -9,6 +10,11 @@ export interface AppDeps {
   role: 'primary' | 'secondary';
   now: () => Date;
   log: Log;
+  /** The other server of the pair (TANDEM_PEER_URL) and a `peer` token it accepts (TANDEM_PEER_TOKEN). */
+  peerUrl?: string;
+  peerToken?: string;
+  /** Licence key, lease lifetime, grace period, lease view; defaults in licensingSettings. */
+  licensing?: Partial<LicensingSettings>;
   /** Mounts a reference route for `npm run bench:config`; off in production. */
   benchReference?: boolean;
 }
