@@ -82,10 +82,7 @@ export class TftpTransfer {
     if (this.ended) return;
     // The hot path: an ACK (opcode 4) needs no general decoding.
     if (message.length >= 4 && message[0] === 0 && message[1] === 4 && !this.waitingForOackAck) {
-      const step = this.window.onAck((message[2] << 8) | message[3]);
-      if (step.action === 'ignore') return;
-      this.progress();
-      this.perform(step);
+      this.onAck((message[2] << 8) | message[3]);
       return;
     }
     const packet = decodePacket(message);
@@ -97,15 +94,22 @@ export class TftpTransfer {
         this.perform(this.window.start());
         return;
       }
-      const step = this.window.onAck(packet.block);
-      if (step.action === 'ignore') return;
-      this.progress();
-      this.perform(step);
+      this.onAck(packet.block);
     } else if (packet.op === 'error') {
       if (this.waitingForOackAck && packet.code === TftpError.OptionRefused) this.end('probe');
       else this.end('client_error', `${packet.code} ${packet.message}`);
     }
     // Anything else on a transfer socket is noise: ignore it and keep going.
+  }
+
+  private onAck(block: number): void {
+    const before = this.window.acked;
+    const step = this.window.onAck(block);
+    if (step.action === 'ignore') return;
+    // Only an ACK that moves forward is progress: a client repeating one ACK cannot keep a
+    // transfer alive past its retries.
+    if (this.window.acked > before || step.action === 'done') this.progress();
+    this.perform(step);
   }
 
   private progress(): void {
