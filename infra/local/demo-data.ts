@@ -35,7 +35,7 @@ export async function seedDemoData(api: Api, s3: S3Target): Promise<{ seeded: bo
   if (existing.body.total > 0) return { seeded: false, macs: [] };
 
   const image = demoFirmwareImage();
-  const objectKey = 'firmware/tandem-os-1.0.0.img';
+  const objectKey = 'tandem-os/1.0.0.img';
   const client = new S3Client({
     endpoint: s3.endpoint,
     region: s3.region,
