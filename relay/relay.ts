@@ -79,7 +79,13 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     metrics,
     metricsText: async () => (hooks.metricsText ? hooks.metricsText() : metrics.render()),
     health: async () => {
-      const handlers = pool.snapshot().map((h) => ({ url: h.url, healthy: h.healthyForBoots, srttMs: h.srttMs, lastError: h.lastError }));
+      const handlers = pool.snapshot().map((h) => ({
+        url: h.url,
+        healthy: h.healthyForBoots,
+        srttMs: h.srttMs,
+        lastError: h.lastError,
+        refusesBoots: h.healthyForBoots || h.refusedUntil <= Date.now() ? null : h.refusedReason,
+      }));
       return {
         status: 200,
         body: {

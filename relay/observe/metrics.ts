@@ -4,11 +4,14 @@
  */
 export type Labels = Record<string, string>;
 type Kind = 'counter' | 'gauge';
+/** How workers' values add up: counters and most gauges sum; a state every worker measures does not. */
+export type Merge = 'sum' | 'min' | 'max' | 'avg';
 
 export interface MetricSnapshot {
   name: string;
   help: string;
   kind: Kind;
+  merge?: Merge;
   values: Array<[labels: string, value: number]>;
 }
 
@@ -18,6 +21,7 @@ class Metric {
     readonly name: string,
     readonly help: string,
     readonly kind: Kind,
+    readonly merge: Merge = 'sum',
   ) {}
 
   inc(labels: Labels = {}, by = 1): void {
@@ -61,8 +65,8 @@ export class Metrics {
     return this.metric(name, help, 'counter');
   }
 
-  gauge(name: string, help: string): Gauge {
-    return this.metric(name, help, 'gauge');
+  gauge(name: string, help: string, merge: Merge = 'sum'): Gauge {
+    return this.metric(name, help, 'gauge', merge);
   }
 
   onCollect(collect: () => void): void {
@@ -71,17 +75,17 @@ export class Metrics {
 
   snapshot(): MetricSnapshot[] {
     for (const collect of this.collectors) collect();
-    return [...this.metrics.values()].map((m) => ({ name: m.name, help: m.help, kind: m.kind, values: [...m.values] }));
+    return [...this.metrics.values()].map((m) => ({ name: m.name, help: m.help, kind: m.kind, merge: m.merge, values: [...m.values] }));
   }
 
   render(): string {
     return renderSnapshots(this.snapshot());
   }
 
-  private metric(name: string, help: string, kind: Kind): Metric {
+  private metric(name: string, help: string, kind: Kind, merge: Merge = 'sum'): Metric {
     let metric = this.metrics.get(name);
     if (!metric) {
-      metric = new Metric(name, help, kind);
+      metric = new Metric(name, help, kind, merge);
       this.metrics.set(name, metric);
     }
     return metric;
@@ -90,7 +94,7 @@ export class Metrics {
 
 /** Adds up the snapshots of several workers, metric by metric and label set by label set. */
 export function mergeSnapshots(all: MetricSnapshot[][]): MetricSnapshot[] {
-  const merged = new Map<string, MetricSnapshot & { byLabels: Map<string, number> }>();
+  const merged = new Map<string, MetricSnapshot & { byLabels: Map<string, number[]> }>();
   for (const snapshot of all) {
     for (const m of snapshot) {
       let target = merged.get(m.name);
@@ -98,10 +102,22 @@ export function mergeSnapshots(all: MetricSnapshot[][]): MetricSnapshot[] {
         target = { ...m, values: [], byLabels: new Map() };
         merged.set(m.name, target);
       }
-      for (const [labels, value] of m.values) target.byLabels.set(labels, (target.byLabels.get(labels) ?? 0) + value);
+      for (const [labels, value] of m.values) target.byLabels.set(labels, [...(target.byLabels.get(labels) ?? []), value]);
     }
   }
-  return [...merged.values()].map(({ byLabels, ...m }) => ({ ...m, values: [...byLabels] }));
+  const combine = (merge: Merge | undefined, values: number[]) => {
+    switch (merge) {
+      case 'min':
+        return Math.min(...values);
+      case 'max':
+        return Math.max(...values);
+      case 'avg':
+        return values.reduce((a, b) => a + b, 0) / values.length;
+      default:
+        return values.reduce((a, b) => a + b, 0);
+    }
+  };
+  return [...merged.values()].map(({ byLabels, ...m }) => ({ ...m, values: [...byLabels].map(([labels, values]) => [labels, combine(m.merge, values)] as [string, number]) }));
 }
 
 export function renderSnapshots(snapshots: MetricSnapshot[]): string {

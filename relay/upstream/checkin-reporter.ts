@@ -48,6 +48,9 @@ export class CheckinReporter {
         await res.arrayBuffer().catch(() => {});
         if (res.ok) {
           this.sent.inc({ outcome: 'sent' });
+          // The handler renews the terminal's licence lease with the check-in, and says how it went.
+          const lease = res.headers.get('tandem-lease');
+          if (lease === 'refused') this.log.warn('terminal_lease_refused', { handler: url, mac: checkin.mac });
           return;
         }
         this.log.warn('checkin_refused', { handler: url, mac: checkin.mac, status: res.status });

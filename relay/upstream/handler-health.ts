@@ -9,8 +9,9 @@ export interface HandlerHealth {
   srttMs: number | null;
   failuresInRow: number;
   successesInRow: number;
-  /** Until when (epoch ms) the handler is skipped because it refused boots. */
+  /** Until when (epoch ms) the handler is skipped because it refused boots, and why. */
   refusedUntil: number;
+  refusedReason: string | null;
   lastError: string | null;
 }
 
@@ -21,7 +22,7 @@ export interface Hysteresis {
 
 export function initialHealth(url: string): HandlerHealth {
   // Optimistic: a relay that just started tries its handlers before it has probed them.
-  return { url, up: true, srttMs: null, failuresInRow: 0, successesInRow: 0, refusedUntil: 0, lastError: null };
+  return { url, up: true, srttMs: null, failuresInRow: 0, successesInRow: 0, refusedUntil: 0, refusedReason: null, lastError: null };
 }
 
 export function recordSuccess(h: HandlerHealth, rttMs: number, rules: Hysteresis): HandlerHealth {
@@ -37,7 +38,7 @@ export function recordFailure(h: HandlerHealth, error: string, rules: Hysteresis
 
 /** The handler answered 403 redundancy_not_licensed: it will not serve boots for a while. */
 export function recordRefusal(h: HandlerHealth, now: number, cooldownMs: number, reason: string): HandlerHealth {
-  return { ...h, refusedUntil: now + cooldownMs, lastError: reason };
+  return { ...h, refusedUntil: now + cooldownMs, refusedReason: reason, lastError: reason };
 }
 
 export function healthyForBoots(h: HandlerHealth, now: number): boolean {

@@ -33,8 +33,8 @@ export class HandlerPool {
     private readonly now: () => number = Date.now,
   ) {
     this.health = urls.map(initialHealth);
-    const up = metrics.gauge('relay_handler_up', 'Whether the relay counts the handler as healthy for boots (1) or not (0).');
-    const srtt = metrics.gauge('relay_handler_srtt_seconds', 'Smoothed round-trip time to the handler.');
+    const up = metrics.gauge('relay_handler_up', 'Whether the relay counts the handler as healthy for boots (1) or not (0).', 'min');
+    const srtt = metrics.gauge('relay_handler_srtt_seconds', 'Smoothed round-trip time to the handler.', 'avg');
     metrics.onCollect(() => {
       for (const h of this.health) {
         up.set({ handler: h.url }, healthyForBoots(h, this.now()) ? 1 : 0);

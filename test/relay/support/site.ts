@@ -58,7 +58,7 @@ export interface HandlerPair {
  * Two real handler processes serving the same configuration. Until synchronisation lands, the
  * second one starts from a copy of the first one's seeded database (so one relay token works on both).
  */
-export async function startHandlerPair(seed: (admin: ApiClient) => Promise<void>): Promise<HandlerPair> {
+export async function startHandlerPair(seed: (admin: ApiClient) => Promise<void>, options: { envB?: Record<string, string> } = {}): Promise<HandlerPair> {
   const adminToken = `tdm_test_admin_${Math.random().toString(36).slice(2)}`;
   let a = await startHandler({ env: { TANDEM_SERVER_ID: 'site-a', TANDEM_ADMIN_TOKEN: adminToken } });
   let b: HandlerProcess | null = null;
@@ -73,7 +73,7 @@ export async function startHandlerPair(seed: (admin: ApiClient) => Promise<void>
       if (existsSync(from)) copyFileSync(from, join(dirB, `site-b.db${suffix}`));
     }
     a = await a.restart();
-    b = await startHandler({ dataDir: dirB, env: { TANDEM_SERVER_ID: 'site-b', TANDEM_ADMIN_TOKEN: adminToken } });
+    b = await startHandler({ dataDir: dirB, env: { TANDEM_SERVER_ID: 'site-b', TANDEM_ADMIN_TOKEN: adminToken, ...options.envB } });
     const pair: HandlerPair = {
       a,
       b,
