@@ -8,10 +8,13 @@ import { onError, problemResponse } from './http/problem';
 import { validationHook, type RouteTable } from './http/route';
 import { mountAudit } from './routes/audit';
 import { mountBoot } from './routes/boot';
+import { mountChanges } from './routes/changes';
 import { mountConfiguration } from './routes/configuration';
 import { mountBenchReference, mountHealth } from './routes/health';
 import { mountPending } from './routes/pending';
+import { mountSync } from './routes/sync';
 import { mountTokens } from './routes/tokens';
+import { syncEngineFor } from './sync/engine';
 
 export type { AppDeps } from './http/context';
 
@@ -39,6 +42,18 @@ export function createApp(deps: AppDeps): TandemApp {
       },
     }),
   );
+  // Pokes the peer after each committed change; on Workers the poke outlives the response through waitUntil.
+  const sync = syncEngineFor(deps);
+  app.use('/api/*', async (c, next) => {
+    await next();
+    const work = sync.pendingWork();
+    if (work)
+      try {
+        c.executionCtx.waitUntil(work);
+      } catch {
+        /* Node: no execution context, the work runs on */
+      }
+  });
   app.use('/api/*', async (c, next) => {
     const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
     const type = c.req.header('content-type') ?? '';
@@ -53,6 +68,8 @@ export function createApp(deps: AppDeps): TandemApp {
   mountPending(app, routeTable);
   mountTokens(app, routeTable);
   mountAudit(app, routeTable);
+  mountSync(app, routeTable);
+  mountChanges(app, routeTable);
   if (deps.benchReference) mountBenchReference(app, routeTable);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

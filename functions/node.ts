@@ -4,8 +4,9 @@ import { serve } from '@hono/node-server';
 import { openDatabase } from '../db/client';
 import { createApp } from './app';
 import { jsonLogger } from './log';
-import { bootstrapAdminToken } from './services/tokens';
+import { bootstrapAdminToken, bootstrapPeerToken } from './services/tokens';
 import { handlerSettings } from './settings';
+import { pullFromPeer, startSyncTimer } from './sync/engine';
 
 /** The handler on Node: database, bootstrap token, HTTP server, graceful shutdown. */
 async function main(): Promise<void> {
@@ -23,14 +24,23 @@ async function main(): Promise<void> {
     log({ msg: 'created the bootstrap admin token; it is shown once and saved', adminToken: created, file });
   }
 
-  const app = createApp({
+  if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);
+
+  const deps = {
     db,
     serverId: settings.serverId,
     role: settings.role,
     now: () => new Date(),
     log,
     benchReference: settings.benchReference,
-  });
+    peer: settings.peerUrl && settings.peerToken ? { url: settings.peerUrl, token: settings.peerToken } : undefined,
+    syncModeOverride: settings.syncModeOverride,
+    syncBatchSize: settings.syncBatchSize,
+  };
+  const app = createApp(deps);
+  // Catch up with the peer at once, then on every tick; pokes carry writes in between.
+  const stopSyncTimer = startSyncTimer(deps, settings.syncIntervalMs);
+  void pullFromPeer(deps);
   const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, (info) => {
     log({ msg: 'listening', url: `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`, role: settings.role });
   });
@@ -40,6 +50,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log({ msg: 'stopping', signal });
+    stopSyncTimer();
     server.close(() => {
       db.close();
       process.exit(0);

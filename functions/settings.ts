@@ -1,4 +1,5 @@
 import { DomainError } from './domain/errors';
+import { redundancyModes, type RedundancyMode } from './domain/sync-direction';
 
 export interface HandlerSettings {
   host: string;
@@ -12,6 +13,12 @@ export interface HandlerSettings {
   peerUrl?: string;
   peerToken?: string;
   benchReference: boolean;
+  /** TANDEM_SYNC_MODE: the redundancy mode to synchronise in, until the licence decides it. */
+  syncModeOverride?: RedundancyMode;
+  /** TANDEM_SYNC_INTERVAL_MS: the safety-net pull interval (pokes make writes travel at once). */
+  syncIntervalMs: number;
+  /** TANDEM_SYNC_BATCH: changes per pulled batch. */
+  syncBatchSize: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -27,6 +34,15 @@ export function handlerSettings(env: Env): HandlerSettings {
   const port = Number(env.PORT || 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new DomainError(400, 'invalid_setting', `PORT "${env.PORT}" is not a port number.`);
   const dataDir = env.TANDEM_DATA_DIR || './data';
+  const syncMode = env.TANDEM_SYNC_MODE || undefined;
+  if (syncMode !== undefined && !(redundancyModes as readonly string[]).includes(syncMode))
+    throw new DomainError(400, 'invalid_setting', `TANDEM_SYNC_MODE must be one of ${redundancyModes.join(', ')}, not "${syncMode}".`);
+  const syncIntervalMs = Number(env.TANDEM_SYNC_INTERVAL_MS || 15_000);
+  if (!Number.isInteger(syncIntervalMs) || syncIntervalMs < 100)
+    throw new DomainError(400, 'invalid_setting', `TANDEM_SYNC_INTERVAL_MS "${env.TANDEM_SYNC_INTERVAL_MS}" must be a whole number of milliseconds, at least 100.`);
+  const syncBatchSize = Number(env.TANDEM_SYNC_BATCH || 500);
+  if (!Number.isInteger(syncBatchSize) || syncBatchSize < 1 || syncBatchSize > 5000)
+    throw new DomainError(400, 'invalid_setting', `TANDEM_SYNC_BATCH "${env.TANDEM_SYNC_BATCH}" must be a whole number from 1 to 5000.`);
   return {
     host: env.HOST || '127.0.0.1',
     port,
@@ -39,5 +55,8 @@ export function handlerSettings(env: Env): HandlerSettings {
     peerUrl: env.TANDEM_PEER_URL || undefined,
     peerToken: env.TANDEM_PEER_TOKEN || undefined,
     benchReference: env.TANDEM_BENCH_REFERENCE === '1',
+    syncModeOverride: syncMode as RedundancyMode | undefined,
+    syncIntervalMs,
+    syncBatchSize,
   };
 }

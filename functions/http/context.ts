@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database';
 import type { Role } from '../domain/roles';
+import type { RedundancyMode } from '../domain/sync-direction';
 
 export type Log = (entry: Record<string, unknown>) => void;
 
@@ -11,6 +12,12 @@ export interface AppDeps {
   log: Log;
   /** Mounts a reference route for `npm run bench:config`; off in production. */
   benchReference?: boolean;
+  /** The other server of the pair (TANDEM_PEER_URL) and a peer token it accepts (TANDEM_PEER_TOKEN). */
+  peer?: { url: string; token: string };
+  /** TANDEM_SYNC_MODE: the redundancy mode to synchronise in, until the licence decides it. */
+  syncModeOverride?: RedundancyMode;
+  /** Changes per pulled batch (TANDEM_SYNC_BATCH). */
+  syncBatchSize?: number;
 }
 
 export interface Principal {
