@@ -3,6 +3,7 @@
 // skipped for a missing tool: installs the Debian packages when run as root,
 // otherwise stops with the one apt-get line to run.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 
 /** command → Debian package that provides it */
 const needed = {
@@ -29,7 +30,14 @@ const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
 // policy-rc.d keeps the packages' own daemons (tftpd-hpa, nginx) from starting on
 // ports the tests use; the tests start their own instances.
-execFileSync('sh', ['-c', `printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && apt-get install -y -qq --no-install-recommends ${missing.join(' ')}; status=$?; rm -f /usr/sbin/policy-rc.d; exit $status`], { stdio: 'inherit', env });
+const keepDaemonsDown = '/usr/sbin/policy-rc.d';
+const ownPolicy = !existsSync(keepDaemonsDown);
+if (ownPolicy) writeFileSync(keepDaemonsDown, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+try {
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+} finally {
+  if (ownPolicy) rmSync(keepDaemonsDown, { force: true });
+}
 const still = Object.entries(needed).filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
 if (still.length) {
   console.error(`Still missing after install: ${still.join(', ')}`);

@@ -27,10 +27,10 @@ export function problemResponse(error: DomainError, instance?: string): Response
     ...(instance ? { instance } : {}),
     ...error.extra,
   };
-  return new Response(JSON.stringify(body), {
-    status: error.status,
-    headers: { 'content-type': 'application/problem+json' },
-  });
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  // The unread rest of an oversized body is still on the wire: the connection cannot be reused.
+  if (error.status === 413) headers.connection = 'close';
+  return new Response(JSON.stringify(body), { status: error.status, headers });
 }
 
 /** Maps anything thrown while serving a request onto a DomainError. */

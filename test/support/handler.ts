@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports';
-import { startNodeScript, waitFor, type Started } from './processes';
+import { startNodeScript, waitFor, type Started } from '../../infra/local/processes';
 
 export interface HandlerProcess extends Started {
   url: string;
@@ -26,18 +26,17 @@ export async function startHandler(options: { env?: Record<string, string>; data
   const env = { HOST: '127.0.0.1', PORT: String(port), TANDEM_DATA_DIR: dataDir, TANDEM_ADMIN_TOKEN: adminToken, ...options.env };
   const started = startNodeScript('functions/node.ts', env);
   const url = `http://127.0.0.1:${port}`;
-  let exitedEarly = false;
-  void started.exited.then(() => (exitedEarly = true));
-  await waitFor(
-    async () => {
-      if (exitedEarly) throw new Error('exited');
-      return (await fetch(`${url}/healthz`)).ok;
-    },
-    () => `handler on ${url} to be healthy; output:\n${started.output()}`,
-  ).catch((err) => {
+  const exitedEarly = started.exited.then((code) => {
+    throw new Error(`handler exited (code ${code}) before it was healthy; output:\n${started.output()}`);
+  });
+  await Promise.race([
+    exitedEarly,
+    waitFor(async () => (await fetch(`${url}/healthz`)).ok, () => `handler on ${url} to be healthy; output:\n${started.output()}`),
+  ]).catch((err) => {
     started.signal('SIGKILL');
     throw err;
   });
+  exitedEarly.catch(() => {});
   const handle: HandlerProcess = {
     ...started,
     url,

@@ -28,8 +28,8 @@ const killAll = () => {
 process.on('exit', killAll);
 
 /** Starts `node --import tsx <script>` from the repository root in its own process group. */
-export function startNodeScript(script: string, env: Record<string, string>, args: string[] = []): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+export function startNodeScript(script: string, env: Record<string, string>, args: string[] = [], nodeArgs: string[] = []): Started {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     detached: true,
@@ -37,9 +37,14 @@ export function startNodeScript(script: string, env: Record<string, string>, arg
   });
   running.add(child);
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((res) => child.on('exit', (code) => {
+  // Keep the tail only: a long-running part must not grow without bound.
+  const keep = (d: Buffer) => {
+    output += d;
+    if (output.length > 256 * 1024) output = output.slice(-128 * 1024);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((res) => child.on('close', (code) => {
     running.delete(child);
     res(code);
   }));

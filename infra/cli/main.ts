@@ -1,0 +1,116 @@
+/**
+ * The operator's CLI: a thin client of the admin API. It talks to TANDEM_URL
+ * (default http://127.0.0.1:8787) with TANDEM_TOKEN (default: the bootstrap
+ * token file of the local system).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+
+const usage = `usage: npx tandem <command>
+
+  status                         health of the handler (and of TANDEM_URLS, comma separated)
+  terminals                      list terminals
+  pending                        terminals waiting to be configured
+  add-terminal <mac> <name> [group-id]
+  token create <role> <name>     role: admin | operator | viewer | relay | peer (shown once)
+  token list | token revoke <id>
+  audit [entity]                 the newest audit events
+  api <METHOD> <path> [json]     any API call, e.g. api GET /api/v1/groups
+
+environment: TANDEM_URL (http://127.0.0.1:8787), TANDEM_TOKEN (default: ./data/primary-admin-token)`;
+
+const baseUrl = (process.env.TANDEM_URL ?? 'http://127.0.0.1:8787').replace(/\/$/, '');
+
+function token(): string {
+  if (process.env.TANDEM_TOKEN) return process.env.TANDEM_TOKEN;
+  const file = './data/primary-admin-token';
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  fail('set TANDEM_TOKEN to an API token (none found in ./data/primary-admin-token)');
+}
+
+function fail(message: string): never {
+  console.error(`tandem: ${message}`);
+  process.exit(2);
+}
+
+async function call(method: string, path: string, body?: unknown, url = baseUrl): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${token()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    fail(`${url} does not answer (${(err as Error).message})`);
+  }
+  const text = await res.text();
+  const parsed = text ? JSON.parse(text) : null;
+  if (!res.ok) fail(`${method} ${path}: ${res.status} ${parsed?.code ?? ''} — ${parsed?.detail ?? text}`);
+  return parsed;
+}
+
+const table = (rows: Record<string, unknown>[], columns: string[]) => {
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ');
+  console.log(line(columns));
+  for (const r of rows) console.log(line(columns.map((c) => String(r[c] ?? ''))));
+};
+
+async function main(args: string[]) {
+  const [command, ...rest] = args;
+  switch (command) {
+    case 'status': {
+      const urls = (process.env.TANDEM_URLS ?? baseUrl).split(',');
+      for (const url of urls) {
+        try {
+          const res = await fetch(`${url.replace(/\/$/, '')}/healthz`);
+          console.log(`${url}  ${res.status}  ${await res.text()}`);
+        } catch (err) {
+          console.log(`${url}  down  ${(err as Error).message}`);
+        }
+      }
+      return;
+    }
+    case 'terminals': {
+      const res = (await call('GET', '/api/v1/terminals?limit=1000')) as { items: Record<string, unknown>[] };
+      return table(res.items, ['mac', 'name', 'groupId', 'version']);
+    }
+    case 'pending': {
+      const res = (await call('GET', '/api/v1/pending-terminals?limit=1000')) as { items: Record<string, unknown>[] };
+      return table(res.items, ['mac', 'firstSeen', 'lastSeen', 'relayId', 'requestCount']);
+    }
+    case 'add-terminal': {
+      const [mac, name, groupId] = rest;
+      if (!mac || !name) fail('add-terminal needs a MAC and a name');
+      return console.log(JSON.stringify(await call('POST', '/api/v1/terminals', { mac, name, ...(groupId ? { groupId } : {}) }), null, 2));
+    }
+    case 'token': {
+      const [sub, a, b] = rest;
+      if (sub === 'create' && a && b) return console.log(JSON.stringify(await call('POST', '/api/v1/tokens', { role: a, name: b }), null, 2));
+      if (sub === 'list') return table(((await call('GET', '/api/v1/tokens')) as { items: Record<string, unknown>[] }).items, ['id', 'name', 'role', 'createdAt', 'revokedAt']);
+      if (sub === 'revoke' && a) return void (await call('DELETE', `/api/v1/tokens/${encodeURIComponent(a)}`));
+      return fail('token create <role> <name> | token list | token revoke <id>');
+    }
+    case 'audit': {
+      const query = rest[0] ? `&entity=${encodeURIComponent(rest[0])}` : '';
+      const res = (await call('GET', `/api/v1/audit-events?limit=50${query}`)) as { items: Record<string, unknown>[] };
+      return table(res.items, ['at', 'serverId', 'actor', 'action', 'entityId']);
+    }
+    case 'api': {
+      const [method, path, json] = rest;
+      if (!method || !path) fail('api <METHOD> <path> [json]');
+      let body: unknown;
+      try {
+        body = json === undefined ? undefined : JSON.parse(json);
+      } catch {
+        fail('the body is not valid JSON');
+      }
+      return console.log(JSON.stringify(await call(method.toUpperCase(), path, body), null, 2));
+    }
+    default:
+      console.log(usage);
+      if (command && command !== 'help' && command !== '--help') process.exit(2);
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
+
+type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface S3Target {
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** A deterministic stand-in firmware image, so every fresh checkout gets the same sha256. */
+export function demoFirmwareImage(size = 4 * 1024 * 1024): Buffer {
+  const image = Buffer.alloc(size);
+  let x = 0x2545f491;
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    image.writeUInt32LE(x >>> 0, i);
+  }
+  return image;
+}
+
+/**
+ * A small plant: two terminal servers in failover, a display client, a site
+ * group with a line group below it, three terminals and a firmware package in
+ * the object store. Does nothing when the server already has terminals.
+ */
+export async function seedDemoData(api: Api, s3: S3Target): Promise<{ seeded: boolean; macs: string[] }> {
+  const existing = await api('GET', '/api/v1/terminals?limit=1');
+  if (existing.status !== 200) throw new Error(`cannot list terminals: ${existing.status} ${JSON.stringify(existing.body)}`);
+  if (existing.body.total > 0) return { seeded: false, macs: [] };
+
+  const image = demoFirmwareImage();
+  const objectKey = 'firmware/tandem-os-1.0.0.img';
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: objectKey, Body: image, ContentLength: image.length }));
+  client.destroy();
+
+  const created = async (path: string, body: unknown) => {
+    const res = await api('POST', path, body);
+    if (res.status !== 201) throw new Error(`demo data: POST ${path} answered ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body as { id: string };
+  };
+  const rdsA = await created('/api/v1/terminal-servers', { name: 'rds-a', host: '10.20.0.11', port: 3389 });
+  const rdsB = await created('/api/v1/terminal-servers', { name: 'rds-b', host: '10.20.0.12', port: 3389 });
+  const desktop = await created('/api/v1/display-clients', { name: 'line-desktop', type: 'rdp', settings: { domain: 'PLANT', fullscreen: true }, terminalServerIds: [rdsA.id, rdsB.id], failoverMode: 'failover' });
+  const firmware = await created('/api/v1/firmware-packages', {
+    name: 'tandem-os',
+    packageVersion: '1.0.0',
+    objectKey,
+    sha256: createHash('sha256').update(image).digest('hex'),
+    size: image.length,
+  });
+  const site = await created('/api/v1/groups', { name: 'plant', videoResolution: '1920x1080', firmwarePackageId: firmware.id, options: { keyboard: 'en-us', timezone: 'Europe/Berlin' } });
+  const line = await created('/api/v1/groups', { name: 'assembly-line-1', parentId: site.id, displayClientIds: [desktop.id] });
+  const macs = ['02:00:00:00:00:01', '02:00:00:00:00:02', '02:00:00:00:00:03'];
+  for (const [i, mac] of macs.entries()) await created('/api/v1/terminals', { mac, name: `line1-station-${i + 1}`, groupId: line.id });
+  return { seeded: true, macs };
+}

@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../infra/local/processes';
+import { startHandler, type HandlerProcess } from '../support/handler';
+
+const run = promisify(execFile);
+
+describe('npx tandem (operator CLI)', () => {
+  let handler: HandlerProcess;
+  const tandem = (args: string[], env: Record<string, string> = {}) =>
+    run('node', ['infra/cli/tandem.mjs', ...args], { cwd: repoRoot, env: { ...process.env, TANDEM_URL: handler.url, TANDEM_TOKEN: handler.adminToken, ...env } });
+
+  beforeAll(async () => {
+    handler = await startHandler();
+  });
+  afterAll(() => handler?.stop());
+
+  it('adds a terminal and lists it', async () => {
+    await tandem(['add-terminal', 'AA-BB-CC-DD-EE-01', 'cli-terminal']);
+    const { stdout } = await tandem(['terminals']);
+    expect(stdout).toMatch(/aa:bb:cc:dd:ee:01\s+cli-terminal/);
+  });
+
+  it('creates a token and shows it once', async () => {
+    const { stdout } = await tandem(['token', 'create', 'viewer', 'cli-viewer']);
+    const token = JSON.parse(stdout).token;
+    const viewer = await tandem(['terminals'], { TANDEM_TOKEN: token });
+    expect(viewer.stdout).toContain('cli-terminal');
+    const list = await tandem(['token', 'list']);
+    expect(list.stdout).toContain('cli-viewer');
+    expect(list.stdout).not.toContain(token);
+  });
+
+  it('explains a refusal and exits non-zero', async () => {
+    await expect(tandem(['add-terminal', 'not-a-mac', 'x'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('invalid_field') });
+  });
+});

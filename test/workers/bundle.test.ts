@@ -1,0 +1,167 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Miniflare } from 'miniflare';
+import { unstable_readConfig } from 'wrangler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedMigrations } from '../../db/embedded-migrations';
+import { bootDocumentSchema } from '../../functions/domain/boot-document';
+import { startHranaServer, type HranaServer } from '../support/hrana-server';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'tandem-worker-'));
+const adminToken = 'tdm_worker_bootstrap_admin';
+let database: HranaServer | undefined;
+let mf: Miniflare | undefined;
+let unconfigured: Miniflare | undefined;
+let scriptPath: string;
+let outdir: string;
+
+/** The bundle that `wrangler deploy --env primary` would upload, run by workerd. */
+beforeAll(async () => {
+  outdir = join(dir, 'bundle');
+  await run(join(root, 'node_modules', '.bin', 'wrangler'), ['deploy', '--dry-run', '--outdir', outdir, '--env', 'primary'], {
+    cwd: root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: '1' },
+  });
+  scriptPath = join(outdir, 'worker.js');
+  const config = unstable_readConfig({ config: join(root, 'wrangler.toml'), env: 'primary' });
+
+  database = await startHranaServer({ file: join(dir, 'primary.db'), authToken: 'db-secret' });
+  mf = new Miniflare({
+    scriptPath,
+    modules: true,
+    modulesRoot: outdir,
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    bindings: {
+      ...(config.vars as Record<string, string>),
+      DATABASE_URL: database.url,
+      DATABASE_AUTH_TOKEN: 'db-secret',
+      TANDEM_ADMIN_TOKEN: adminToken,
+    },
+  });
+  await mf.ready;
+});
+
+afterAll(async () => {
+  await mf?.dispose();
+  await unconfigured?.dispose();
+  await database?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const call = async (method: string, path: string, token?: string, body?: unknown) => {
+  const res = await mf!.dispatchFetch(`http://handler.test${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+};
+
+describe('the Workers bundle in workerd', () => {
+  it('is a single module of reasonable size', () => {
+    const size = statSync(scriptPath).size;
+    expect(size).toBeGreaterThan(100_000);
+    expect(size).toBeLessThan(3_000_000);
+  });
+
+  it('answers /healthz with the primary environment of wrangler.toml and a migrated database', async () => {
+    const res = await call('GET', '/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      status: 'ok',
+      serverId: 'primary',
+      role: 'primary',
+      schemaVersion: embeddedMigrations.length,
+      database: 'ok',
+    });
+  });
+
+  it('serves a terminal created through the admin API to a relay, from the libSQL database', async () => {
+    const relay = await call('POST', '/api/v1/tokens', adminToken, { role: 'relay', name: 'relay-a' });
+    expect(relay.status).toBe(201);
+    const server = await call('POST', '/api/v1/terminal-servers', adminToken, { name: 'rds-a', host: '10.1.0.11', port: 3389 });
+    const client = await call('POST', '/api/v1/display-clients', adminToken, {
+      name: 'line-hmi',
+      type: 'rdp',
+      settings: { domain: 'PLANT' },
+      terminalServerIds: [server.body.id],
+      failoverMode: 'failover',
+    });
+    const group = await call('POST', '/api/v1/groups', adminToken, { name: 'plant', displayClientIds: [client.body.id], videoResolution: '1920x1080' });
+    const terminal = await call('POST', '/api/v1/terminals', adminToken, { mac: 'AA-BB-CC-00-00-01', name: 'press-1', groupId: group.body.id });
+    expect(terminal.status).toBe(201);
+
+    const res = await call('GET', '/api/v1/boot/terminals/aabbcc000001', relay.body.token);
+    expect(res.status).toBe(200);
+    const doc = bootDocumentSchema.parse(res.body);
+    expect(doc.mac).toBe('aa:bb:cc:00:00:01');
+    expect(doc.videoResolution).toBe('1920x1080');
+    expect(doc.displayClients[0]?.terminalServers.map((s) => [s.host, s.port])).toEqual([['10.1.0.11', 3389]]);
+    expect(res.headers.get('etag')).toBe(`"${doc.configVersion}"`);
+  });
+
+  it('lets concurrent writes through the interactive transactions of the HTTP client', async () => {
+    const created = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call('POST', '/api/v1/terminals', adminToken, { mac: `aa:bb:cc:00:01:${i.toString(16).padStart(2, '0')}`, name: `bench-${i}` }),
+      ),
+    );
+    expect(created.map((r) => r.status)).toEqual(Array(10).fill(201));
+    const list = await call('GET', '/api/v1/terminals?limit=100', adminToken);
+    expect(list.body.items.filter((t: { name: string }) => t.name.startsWith('bench-'))).toHaveLength(10);
+  });
+
+  it('refuses the boot API without a token', async () => {
+    const res = await call('GET', '/api/v1/boot/terminals/aabbcc000001');
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBeTypeOf('string');
+  });
+
+  it('explains a missing DATABASE_URL with a problem document', async () => {
+    const config = unstable_readConfig({ config: join(root, 'wrangler.toml'), env: 'primary' });
+    unconfigured = new Miniflare({
+      scriptPath,
+      modules: true,
+      modulesRoot: outdir,
+      compatibilityDate: config.compatibility_date,
+      compatibilityFlags: config.compatibility_flags,
+      bindings: config.vars as Record<string, string>,
+    });
+    const res = await unconfigured.dispatchFetch('http://handler.test/healthz');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ code: 'database_not_configured', status: 503 });
+  });
+
+  it('has a scheduled handler for the cron trigger', async () => {
+    const worker = await mf!.getWorker();
+    const result = await worker.scheduled({ cron: '* * * * *' });
+    expect(result.outcome).toBe('ok');
+  });
+});
+
+describe('wrangler.toml', () => {
+  const secrets = ['DATABASE_URL', 'DATABASE_AUTH_TOKEN', 'TANDEM_ADMIN_TOKEN', 'TANDEM_PEER_TOKEN'];
+  for (const env of ['primary', 'secondary'] as const) {
+    it(`gives the ${env} environment its identity, a cron trigger, and no secrets`, () => {
+      const config = unstable_readConfig({ config: join(root, 'wrangler.toml'), env });
+      expect(config.name).toBe(`tandem-handler-${env}`);
+      expect(config.vars).toEqual({ TANDEM_SERVER_ID: env, TANDEM_ROLE: env });
+      expect(Object.keys(config.vars).filter((name) => secrets.includes(name))).toEqual([]);
+      expect(config.triggers.crons?.length).toBeGreaterThan(0);
+      expect(config.compatibility_flags).toContain('nodejs_compat');
+      // The newest date this workerd accepts.
+      expect(config.compatibility_date! <= '2026-05-03').toBe(true);
+    });
+  }
+});
