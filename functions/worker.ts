@@ -4,12 +4,13 @@ import { wrapDatabase } from '../db/database';
 import { embeddedMigrations } from '../db/embedded-migrations';
 import { migrateEmbedded } from '../db/migrate-embedded';
 import * as schema from '../db/schema';
-import { createApp, type TandemApp } from './app';
+import { createApp, type AppDeps, type TandemApp } from './app';
 import { DomainError } from './domain/errors';
 import { problemResponse } from './http/problem';
 import { jsonLogger } from './log';
-import { bootstrapAdminToken } from './services/tokens';
+import { bootstrapAdminToken, bootstrapPeerToken } from './services/tokens';
 import { handlerSettings } from './settings';
+import { pullFromPeer } from './sync/engine';
 
 /** The bindings of wrangler.toml: vars per environment, the rest as `wrangler secret put`. */
 export interface Env {
@@ -20,14 +21,16 @@ export interface Env {
   TANDEM_ADMIN_TOKEN?: string;
   TANDEM_PEER_URL?: string;
   TANDEM_PEER_TOKEN?: string;
+  TANDEM_SYNC_MODE?: string;
+  TANDEM_SYNC_BATCH?: string;
 }
 
 // One app per isolate, built on its first request (Workers allow no I/O at start-up): the
 // database client, migrations and the bootstrap token, then the same createApp as on Node.
 // A failed start is forgotten so that the next request tries again.
-let started: Promise<TandemApp> | undefined;
+let started: Promise<{ app: TandemApp; deps: AppDeps }> | undefined;
 
-async function start(env: Env): Promise<TandemApp> {
+async function start(env: Env): Promise<{ app: TandemApp; deps: AppDeps }> {
   const settings = handlerSettings({ ...env, DATABASE_URL: databaseUrlOf(env) });
   const log = jsonLogger({ component: 'handler', runtime: 'workers', serverId: settings.serverId });
   const client = createClient({ url: settings.databaseUrl, authToken: settings.databaseAuthToken });
@@ -39,8 +42,19 @@ async function start(env: Env): Promise<TandemApp> {
     // A token created here could only be shown in the logs: ask for one instead.
     log({ level: 'warn', msg: 'TANDEM_ADMIN_TOKEN is not set: no bootstrap admin token; set it with `wrangler secret put TANDEM_ADMIN_TOKEN`' });
   }
+  if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);
   log({ msg: 'started', role: settings.role });
-  return createApp({ db, serverId: settings.serverId, role: settings.role, now: () => new Date(), log });
+  const deps: AppDeps = {
+    db,
+    serverId: settings.serverId,
+    role: settings.role,
+    now: () => new Date(),
+    log,
+    peer: settings.peerUrl && settings.peerToken ? { url: settings.peerUrl, token: settings.peerToken } : undefined,
+    syncModeOverride: settings.syncModeOverride,
+    syncBatchSize: settings.syncBatchSize,
+  };
+  return { app: createApp(deps), deps };
 }
 
 function databaseUrlOf(env: Env): string {
@@ -55,7 +69,7 @@ function databaseUrlOf(env: Env): string {
   return url;
 }
 
-function app(env: Env): Promise<TandemApp> {
+function app(env: Env): Promise<{ app: TandemApp; deps: AppDeps }> {
   started ??= start(env).catch((err: unknown) => {
     started = undefined;
     throw err;
@@ -67,7 +81,7 @@ export default {
   async fetch(request, env, ctx) {
     let handler: TandemApp;
     try {
-      handler = await app(env);
+      handler = (await app(env)).app;
     } catch (err) {
       const detail = err instanceof DomainError ? err.detail : `The handler could not start: ${String((err as Error)?.message ?? err)}`;
       const problem = new DomainError(503, err instanceof DomainError ? err.code : 'start_failed', detail);
@@ -77,8 +91,10 @@ export default {
     return handler.fetch(request, env, ctx);
   },
 
-  async scheduled(_controller, _env, _ctx) {
-    // The cron trigger of wrangler.toml: the periodic safety net of peer synchronisation will run
-    // here (mirrored: pull from the primary; full: exchange both ways). Nothing to do yet.
+  async scheduled(_controller, env, ctx) {
+    // The cron trigger of wrangler.toml: the periodic safety net of peer synchronisation
+    // (mirrored: the secondary pulls from the primary; full: each pulls from the other).
+    const { deps } = await app(env);
+    ctx.waitUntil(pullFromPeer(deps));
   },
 } satisfies ExportedHandler<Env>;

@@ -1,6 +1,6 @@
 import { freePort } from './ports';
 import { apiClient, startHandler, type ApiClient, type HandlerProcess } from './handler';
-import { waitFor } from './processes';
+import { waitFor } from '../../infra/local/processes';
 
 export interface PairMember {
   handler: HandlerProcess;
