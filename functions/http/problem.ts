@@ -14,6 +14,7 @@ const titles: Record<number, string> = {
   415: 'Unsupported Media Type',
   428: 'Precondition Required',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
 

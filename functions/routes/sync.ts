@@ -35,7 +35,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
     const engine = syncEngineFor(c.var.deps);
     const { mode, direction } = await engine.direction();
     if (!direction.serves)
-      throw new DomainError(403, mode === 'mirrored' ? 'mirrored_one_way' : 'redundancy_not_licensed', `This server does not serve changes: ${direction.reason}.`, { mode });
+      throw new DomainError(409, mode === 'mirrored' ? 'mirrored_one_way' : 'sync_not_licensed', `This server does not serve changes: ${direction.reason}.`, { mode });
     const self = await engine.identity();
     checkCaller(self, c.req.header(SERVER_ID_HEADER), c.req.header(SCHEMA_VERSION_HEADER));
     return { engine, self };
@@ -59,8 +59,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       },
       responses: {
         200: { description: 'A page of changes', content: { 'application/json': { schema: changesPage } } },
-        403: problem,
-        409: { description: 'schema_mismatch: the two servers run different schema versions (both named)' },
+        409: { description: 'schema_mismatch: the two servers run different schema versions (both named); sync_not_licensed / mirrored_one_way: the redundancy mode does not let the peer pull from this server' },
       },
     },
     async (c) => {
@@ -82,7 +81,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       summary: 'Every synchronised record, its head and the change log, read consistently with the log position, to bootstrap a new server',
       tags: ['sync'],
       request: { headers: peerHeaders },
-      responses: { 200: { description: 'The snapshot', content: { 'application/json': { schema: snapshotDocument } } }, 403: problem, 409: problem },
+      responses: { 200: { description: 'The snapshot', content: { 'application/json': { schema: snapshotDocument } } }, 409: problem },
     },
     async (c) => {
       const { self } = await servingCheck(c);
@@ -131,7 +130,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       access: access.administer,
       summary: 'Synchronise now: pull from the peer (or, on a mirrored primary, make the secondary pull) and wait for it',
       tags: ['sync'],
-      responses: { 200: { description: 'What the pull did' }, 403: problem, 409: problem, 502: { description: 'The peer did not answer or refused' } },
+      responses: { 200: { description: 'What the pull did' }, 409: problem, 502: { description: 'The peer did not answer or refused' } },
     },
     async (c) => {
       const result = await syncEngineFor(c.var.deps).runNow();

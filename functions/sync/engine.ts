@@ -134,7 +134,7 @@ export class SyncEngine {
   async runNow(): Promise<PullResult & { poked?: boolean }> {
     const { mode, direction } = await this.direction();
     if (!direction.pulls && !direction.serves)
-      throw new DomainError(403, 'redundancy_not_licensed', `Nothing to synchronise: ${direction.reason}.`, { mode });
+      throw new DomainError(409, 'sync_not_licensed', `Nothing to synchronise: ${direction.reason}.`, { mode });
     if (!this.deps.peer) throw new DomainError(409, 'no_peer', 'No peer is configured: set TANDEM_PEER_URL and TANDEM_PEER_TOKEN.');
     if ((await loadSyncState(this.deps.db)).paused) throw new DomainError(409, 'sync_paused', 'Synchronisation is paused on this server; resume it first (POST /api/v1/sync/resume).');
     if (!direction.pulls) {

@@ -65,3 +65,32 @@ export async function eventually(api: ApiClient, path: string, accept: (res: { s
     timeoutMs,
   );
 }
+
+/** Waits until each member has pulled everything the other has (lag 0 on both sides). */
+export async function settled(pair: Pair, timeoutMs = 30_000): Promise<void> {
+  for (const member of [pair.a, pair.b]) {
+    await eventually(
+      member.admin,
+      '/api/v1/sync/status',
+      (res) => res.status === 200 && (!res.body.direction.pulls || (res.body.peer.reachable === true && res.body.lag.changes === 0)),
+      `${member.handler.url} to catch up with its peer`,
+      timeoutMs,
+    );
+  }
+}
+
+/** Every record of the admin API's collections on a member, by id, for comparison between members. */
+export async function configurationOf(api: ApiClient): Promise<Record<string, Record<string, unknown>>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const path of ['terminal-servers', 'display-clients', 'firmware-packages', 'groups', 'terminals']) {
+    const items: { id: string }[] = [];
+    for (let offset = 0; offset < 100_000; offset += 1000) {
+      const res = await api.get(`/api/v1/${path}?limit=1000&offset=${offset}`);
+      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}`);
+      items.push(...res.body.items);
+      if (items.length >= res.body.total) break;
+    }
+    out[path] = Object.fromEntries(items.map((r) => [r.id, r]));
+  }
+  return out;
+}
