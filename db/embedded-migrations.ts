@@ -39,6 +39,7 @@ export const embeddedMigrations: MigrationMeta[] = [
       "\nCREATE INDEX `change_log_record` ON `change_log` (`entity`,`record_id`,`seq`);",
       "\nCREATE INDEX `change_log_hlc` ON `change_log` (`hlc`);",
       "\nCREATE INDEX `change_log_at` ON `change_log` (`at`);",
+      "\nCREATE INDEX `change_log_status` ON `change_log` (`status`);",
       "\nCREATE TABLE `record_heads` (\n\t`entity` text NOT NULL,\n\t`record_id` text NOT NULL,\n\t`change_id` text NOT NULL,\n\t`hlc` text NOT NULL,\n\t`origin` text NOT NULL,\n\t`deleted` integer DEFAULT false NOT NULL,\n\tPRIMARY KEY(`entity`, `record_id`)\n);\n",
       "\nCREATE TABLE `sync_conflicts` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`pair_key` text NOT NULL,\n\t`kind` text NOT NULL,\n\t`entity` text NOT NULL,\n\t`record_id` text NOT NULL,\n\t`local` text NOT NULL,\n\t`remote` text NOT NULL,\n\t`winner_change_id` text NOT NULL,\n\t`resolution` text NOT NULL,\n\t`detected_at` text NOT NULL,\n\t`acknowledged_at` text,\n\t`acknowledged_by` text\n);\n",
       "\nCREATE UNIQUE INDEX `sync_conflicts_pair` ON `sync_conflicts` (`pair_key`);",
@@ -47,7 +48,7 @@ export const embeddedMigrations: MigrationMeta[] = [
       "\nCREATE TABLE `sync_state` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`log_id` text NOT NULL,\n\t`paused` integer DEFAULT false NOT NULL,\n\t`paused_at` text,\n\t`paused_by` text\n);\n"
     ],
     "bps": true,
-    "folderMillis": 1795588782964,
-    "hash": "fd1ab1983b8be234e5fbb003579a7e0ddd6131de36dbee2a68d3c11ffa72ab35"
+    "folderMillis": 1795591070102,
+    "hash": "1d1c9ae88e21f223c23f910551d8a659e859d06b6be7b2b6625b5f3c5c8835c9"
   }
 ];

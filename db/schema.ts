@@ -202,6 +202,7 @@ export const changeLog = sqliteTable(
     index('change_log_record').on(t.entity, t.recordId, t.seq),
     index('change_log_hlc').on(t.hlc),
     index('change_log_at').on(t.at),
+    index('change_log_status').on(t.status),
   ],
 );
 

@@ -22,6 +22,7 @@ CREATE INDEX `change_log_origin_seq` ON `change_log` (`origin`,`seq`);--> statem
 CREATE INDEX `change_log_record` ON `change_log` (`entity`,`record_id`,`seq`);--> statement-breakpoint
 CREATE INDEX `change_log_hlc` ON `change_log` (`hlc`);--> statement-breakpoint
 CREATE INDEX `change_log_at` ON `change_log` (`at`);--> statement-breakpoint
+CREATE INDEX `change_log_status` ON `change_log` (`status`);--> statement-breakpoint
 CREATE TABLE `record_heads` (
 	`entity` text NOT NULL,
 	`record_id` text NOT NULL,

@@ -234,14 +234,17 @@ export class SyncEngine {
 
     for (let batch = 0; batch < MAX_BATCHES_PER_PULL; batch++) {
       if (page.logId !== logId) throw new PeerError('peer_reset', `The peer's database changed during the pull (log ${logId} became ${page.logId}); the next pull starts over.`);
+      // The peer reads the next page while this one is applied.
+      const following = page.hasMore ? client.changes(page.next, limit) : null;
+      following?.catch(() => undefined);
       if (page.changes.length || page.next !== after || !stored) {
         await this.applyPage(page, after, result);
         stored = true;
       }
       after = page.next;
       result.cursor = after;
-      if (!page.hasMore) return;
-      page = await client.changes(after, limit);
+      if (!following) return;
+      page = await following;
     }
   }
 

@@ -5,7 +5,8 @@
  *  2. time to converge after a partition in which each side made 10,000 changes,
  *     1,000 of them to records the other side changed too (target ≤ 10 s).
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import type { ApiClient } from '../support/handler';
 import { configurationOf, startPair, type Pair } from '../support/pair';
 
@@ -59,6 +60,17 @@ async function partitionWrites(api: ApiClient, side: number, shared: string[]): 
   });
 }
 
+/** CPU seconds a process has used (Linux /proc), to separate the work done from the machine's load. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return NaN;
+  }
+}
+const handlersCpu = (pair: Pair) => cpuSeconds(pair.a.handler.child.pid) + cpuSeconds(pair.b.handler.child.pid);
+
 async function lagOf(api: ApiClient): Promise<number | null> {
   const res = await api.get('/api/v1/sync/status');
   return res.status === 200 && res.body.peer.reachable ? res.body.lag.changes : null;
@@ -83,13 +95,16 @@ async function main() {
     const wrote = (performance.now() - writing) / 1000;
     const pendingBefore = [await lagOf(pair.a.admin), await lagOf(pair.b.admin)];
 
+    const cpuBefore = handlersCpu(pair);
     const resumed = performance.now();
     await Promise.all([pair.a.admin.post('/api/v1/sync/resume', {}), pair.b.admin.post('/api/v1/sync/resume', {})]);
     let converged = 0;
+    let cpuUsed = NaN;
     for (let i = 0; i < 6000; i++) {
       const [la, lb] = await Promise.all([lagOf(pair.a.admin), lagOf(pair.b.admin)]);
       if (la === 0 && lb === 0) {
         converged = (performance.now() - resumed) / 1000;
+        cpuUsed = handlersCpu(pair) - cpuBefore;
         break;
       }
       await sleep(50);
@@ -104,7 +119,7 @@ async function main() {
     console.log('\nbench:sync — two handlers, full redundancy, loopback');
     console.log(`propagation lag, write committed on A → served by B (${lags.length} writes): p50 ${fmt(percentile(lags, 50))}   p99 ${fmt(percentile(lags, 99))}   max ${fmt(lags[lags.length - 1])}   (target p99 ≤ 500 ms)`);
     console.log(`partition: ${CHANGES} changes on each side (${SHARED} to records changed on both), written in ${wrote.toFixed(1)} s; pending before resume A ${pendingBefore[0]}, B ${pendingBefore[1]}`);
-    console.log(`time to converge after resume: ${converged.toFixed(2)} s   (target ≤ 10 s)`);
+    console.log(`time to converge after resume: ${converged.toFixed(2)} s   (target ≤ 10 s); CPU used by both handlers meanwhile ${cpuUsed.toFixed(1)} s; machine load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     console.log(`terminals on each side: ${Object.keys(configA.terminals).length}; configurations identical: ${identical}; open conflicts A ${conflicts[0]}, B ${conflicts[1]}`);
     if (!identical) process.exitCode = 1;
   } finally {
