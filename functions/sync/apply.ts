@@ -238,7 +238,7 @@ class BatchApplier {
 
   private async fail(change: WireChange, err: unknown, logEntry: typeof changeLog.$inferInsert, push: boolean): Promise<void> {
     this.outcome.failed++;
-    const error = String((err as Error)?.message ?? err).slice(0, 2000);
+    const error = reasonOf(err);
     logEntry.status = 'failed';
     logEntry.error = error;
     if (push) this.effects.log.push(logEntry);
@@ -374,6 +374,14 @@ function rowOf(spec: SyncedEntity, state: Record<string, unknown>): Record<strin
 async function upsert(tx: Tx, spec: SyncedEntity, row: Record<string, unknown>): Promise<void> {
   const { id: _id, ...rest } = row;
   await tx.insert(spec.table).values(row).onConflictDoUpdate({ target: spec.idColumn, set: rest });
+}
+
+/** The innermost message of an error: the driver's own words rather than the query that carried them. */
+function reasonOf(err: unknown): string {
+  let message = String((err as Error)?.message ?? err);
+  for (let e = (err as { cause?: unknown })?.cause as { message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++)
+    if (e.message) message = e.message;
+  return message.slice(0, 2000);
 }
 
 function isUniqueViolation(err: unknown): boolean {
