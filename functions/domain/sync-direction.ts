@@ -5,11 +5,14 @@ export const redundancyModes = ['demo', 'none', 'mirrored', 'full'] as const;
 export interface SyncDirection {
   /** This server pulls the peer's changes. */
   pulls: boolean;
-  /** The peer may pull this server's changes (and is poked after each write). */
+  /** The peer pulls this server's changes, so it is poked after each write here. */
   serves: boolean;
   /** Why a direction is closed, for status and refusals. */
   reason: string;
 }
+
+/** Whether a server answers the sync API at all: in either redundant mode (in mirrored mode nobody pulls from the secondary, which is harmless). */
+export const answersPeers = (mode: RedundancyMode) => mode === 'mirrored' || mode === 'full';
 
 /**
  * Which way changes flow for a server: none in a single-server mode, primary to

@@ -4,12 +4,13 @@ import { and, desc, eq, isNull } from 'drizzle-orm';
 import { syncConflicts } from '../../db/schema';
 import { DomainError, notFound } from '../domain/errors';
 import { access } from '../domain/roles';
+import { answersPeers } from '../domain/sync-direction';
 import { actorOf, type AppEnv } from '../http/context';
 import { declareRoute, type RouteTable } from '../http/route';
 import { recordAudit } from '../services/audit';
 import { MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE, syncEngineFor } from '../sync/engine';
 import { checkCaller, readChangesPage, readSnapshot } from '../sync/serve';
-import { setPaused } from '../sync/state';
+import { loadSyncState, setPaused } from '../sync/state';
 import { changesPage, SCHEMA_VERSION_HEADER, SERVER_ID_HEADER, snapshotDocument } from '../sync/wire';
 
 const problem = { description: 'Problem document (RFC 9457)' };
@@ -30,12 +31,13 @@ function keepRunning(c: Context<AppEnv>, work: Promise<unknown> | null): void {
 
 /** The sync API between the servers of a pair (role `peer`), and its status and controls for admins. */
 export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
-  /** The peer may pull only when the redundancy mode lets changes flow from this server to it. */
+  /** Peers are answered in a redundant mode, unless synchronisation is paused on this server. */
   const servingCheck = async (c: Context<AppEnv>) => {
     const engine = syncEngineFor(c.var.deps);
     const { mode, direction } = await engine.direction();
-    if (!direction.serves)
-      throw new DomainError(409, mode === 'mirrored' ? 'mirrored_one_way' : 'sync_not_licensed', `This server does not serve changes: ${direction.reason}.`, { mode });
+    if (!answersPeers(mode)) throw new DomainError(409, 'sync_not_licensed', `This server does not synchronise: ${direction.reason}.`, { mode });
+    if ((await loadSyncState(c.var.deps.db)).paused)
+      throw new DomainError(409, 'sync_paused', `Synchronisation is paused on ${c.var.deps.serverId}; it resumes when an admin resumes it there (POST /api/v1/sync/resume).`);
     const self = await engine.identity();
     checkCaller(self, c.req.header(SERVER_ID_HEADER), c.req.header(SCHEMA_VERSION_HEADER));
     return { engine, self };
@@ -59,7 +61,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       },
       responses: {
         200: { description: 'A page of changes', content: { 'application/json': { schema: changesPage } } },
-        409: { description: 'schema_mismatch: the two servers run different schema versions (both named); sync_not_licensed / mirrored_one_way: the redundancy mode does not let the peer pull from this server' },
+        409: { description: 'schema_mismatch: the two servers run different schema versions (both named); sync_not_licensed: single-server mode; sync_paused' },
       },
     },
     async (c) => {
@@ -96,15 +98,18 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       method: 'post',
       path: '/api/v1/sync/poke',
       access: access.peer,
-      summary: 'The peer wrote a change: pull now (answers at once; the pull runs after)',
+      summary: 'The peer wrote a change: pull now. Answers at once, or with wait=true after the pull, with what it did',
       tags: ['sync'],
-      responses: { 202: { description: 'Accepted; `pulling` says whether this server pulls from the peer' } },
+      request: { query: z.object({ wait: z.enum(['true', 'false']).optional() }) },
+      responses: { 200: { description: 'wait=true: what the pull did' }, 202: { description: 'Accepted; `pulling` says whether this server pulls from the peer' } },
     },
     async (c) => {
       const engine = syncEngineFor(c.var.deps);
       const { direction } = await engine.direction();
-      if (direction.pulls) keepRunning(c, engine.requestPull());
-      return c.json({ pulling: direction.pulls, reason: direction.reason }, 202);
+      if (!direction.pulls) return c.json({ pulling: false, reason: direction.reason }, 202);
+      if (c.req.valid('query').wait === 'true') return c.json(await engine.requestPull());
+      keepRunning(c, engine.requestPull());
+      return c.json({ pulling: true, reason: direction.reason }, 202);
     },
   );
 
@@ -128,6 +133,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       method: 'post',
       path: '/api/v1/sync/run',
       access: access.administer,
+      writes: true,
       summary: 'Synchronise now: pull from the peer (or, on a mirrored primary, make the secondary pull) and wait for it',
       tags: ['sync'],
       responses: { 200: { description: 'What the pull did' }, 409: problem, 502: { description: 'The peer did not answer or refused' } },
@@ -146,9 +152,10 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
         method: 'post',
         path: paused ? '/api/v1/sync/pause' : '/api/v1/sync/resume',
         access: access.administer,
+        writes: true,
         summary: paused
-          ? 'Stop pulling from the peer on this server (maintenance); writes go on and are pulled once resumed'
-          : 'Resume pulling from the peer, starting at once',
+          ? 'Pause synchronisation with this server (maintenance): it neither pulls from the peer nor answers its pulls; writes go on and travel once resumed'
+          : 'Resume synchronisation with this server, pulling at once',
         tags: ['sync'],
       },
       async (c) => {
@@ -157,7 +164,13 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
         const state = await setPaused(db, paused, actorOf(c.var.principal), at);
         await db.write((tx) => recordAudit(tx, serverId, at, { actor: actorOf(c.var.principal), action: paused ? 'sync.pause' : 'sync.resume', entity: 'sync', entityId: serverId }));
         const engine = syncEngineFor(c.var.deps);
-        if (!paused) keepRunning(c, engine.requestPull());
+        // Once paused is answered, no pull is still under way.
+        if (paused) await engine.pullsSettled();
+        else {
+          // Pull now, and tell the peer that this server answers again.
+          keepRunning(c, engine.requestPull());
+          engine.notifyLocalChange();
+        }
         return c.json({ paused: state.paused, pausedAt: state.pausedAt, pausedBy: state.pausedBy });
       },
     );
@@ -201,6 +214,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       method: 'post',
       path: '/api/v1/sync/conflicts/{id}/acknowledge',
       access: access.configure,
+      writes: true,
       summary: 'Mark a conflict as seen; it no longer counts as open',
       tags: ['sync'],
       request: { params: z.object({ id: z.string().max(64) }) },

@@ -103,6 +103,11 @@ export class SyncEngine {
     });
   }
 
+  /** Resolves once no pull is under way in this process. */
+  async pullsSettled(): Promise<void> {
+    for (let i = 0; this.running && i < MAX_ROUNDS; i++) await this.running.catch(() => undefined);
+  }
+
   /** Work still under way (for Workers' waitUntil). */
   pendingWork(): Promise<unknown> | null {
     const work = [this.running, this.poking].filter(Boolean);
@@ -130,21 +135,26 @@ export class SyncEngine {
     return { mode, direction: syncDirection(mode, this.deps.role) };
   }
 
-  /** "Synchronise now": pull if this server pulls, else make the peer pull from it. */
-  async runNow(): Promise<PullResult & { poked?: boolean }> {
+  /** "Synchronise now": pull if this server pulls, else make the peer pull from it and report its pull. */
+  async runNow(): Promise<PullResult & { peerPull?: Record<string, unknown> }> {
     const { mode, direction } = await this.direction();
     if (!direction.pulls && !direction.serves)
       throw new DomainError(409, 'sync_not_licensed', `Nothing to synchronise: ${direction.reason}.`, { mode });
     if (!this.deps.peer) throw new DomainError(409, 'no_peer', 'No peer is configured: set TANDEM_PEER_URL and TANDEM_PEER_TOKEN.');
     if ((await loadSyncState(this.deps.db)).paused) throw new DomainError(409, 'sync_paused', 'Synchronisation is paused on this server; resume it first (POST /api/v1/sync/resume).');
     if (!direction.pulls) {
+      let peerPull: Record<string, unknown>;
       try {
-        await (await this.client()).poke();
+        peerPull = await (await this.client()).pokeAndWait();
       } catch (err) {
         const failure = describeFailure(err);
         throw new DomainError(502, failure.code, failure.detail);
       }
-      return { ...skipped(direction.reason), outcome: 'synced', poked: true };
+      if (peerPull.outcome === 'failed') {
+        const error = (peerPull.error ?? {}) as { code?: string; detail?: string };
+        throw new DomainError(502, error.code ?? 'peer_pull_failed', `The peer's pull failed: ${error.detail ?? 'no detail'}`, { peerPull });
+      }
+      return { ...skipped(direction.reason), outcome: 'synced', peerPull };
     }
     const result = await this.requestPull();
     if (result.outcome === 'failed') throw new DomainError(502, result.error!.code, result.error!.detail, { result });

@@ -25,7 +25,7 @@ export class PeerError extends Error {
   }
 }
 
-const TIMEOUTS = { page: 30_000, snapshot: 120_000, poke: 2_000, probe: 2_000 };
+const TIMEOUTS = { page: 30_000, snapshot: 120_000, poke: 2_000, probe: 2_000, pullAndWait: 120_000 };
 
 /** The sync API of the other server, over fetch (the same on Node and on Workers). */
 export function peerClient(peer: PeerEndpoint, caller: Caller) {
@@ -60,10 +60,23 @@ export function peerClient(peer: PeerEndpoint, caller: Caller) {
     }
     return body;
   };
-  const parse = <T>(schema: { safeParse: (v: unknown) => { success: boolean; data?: T; error?: { message: string } } }, value: unknown, what: string): T => {
+  const parse = <T extends { schemaVersion: number; serverId: string }>(
+    schema: { safeParse: (v: unknown) => { success: boolean; data?: T; error?: { message: string } } },
+    value: unknown,
+    what: string,
+  ): T => {
     const result = schema.safeParse(value);
     if (!result.success) throw new PeerError('peer_bad_response', `The peer at ${base} sent ${what} this server cannot read: ${result.error!.message.slice(0, 300)}`);
-    return result.data!;
+    const answer = result.data!;
+    // Checked here too: a peer that does not check the request header must not slip through.
+    if (answer.schemaVersion !== caller.schemaVersion)
+      throw new PeerError(
+        'schema_mismatch',
+        `This server (${caller.serverId}) is at schema version ${caller.schemaVersion} and the peer (${answer.serverId}) at ${answer.schemaVersion}; upgrade both servers to the same release before they synchronise.`,
+        409,
+        { localSchemaVersion: caller.schemaVersion, peerSchemaVersion: answer.schemaVersion },
+      );
+    return answer;
   };
 
   return {
@@ -74,6 +87,8 @@ export function peerClient(peer: PeerEndpoint, caller: Caller) {
     poke: async (): Promise<void> => {
       await request('POST', '/api/v1/sync/poke', TIMEOUTS.poke);
     },
+    /** Makes the peer pull now and answers with what its pull did. */
+    pokeAndWait: async (): Promise<Record<string, unknown>> => (await request('POST', '/api/v1/sync/poke?wait=true', TIMEOUTS.pullAndWait)) as Record<string, unknown>,
     healthy: async (): Promise<boolean> => {
       try {
         const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(TIMEOUTS.probe) });

@@ -16,20 +16,22 @@ export interface ServerIdentity {
 /**
  * Refuses a peer that runs another schema version (both versions named), or that
  * claims to be this very server (two servers with one TANDEM_SERVER_ID would take
- * each other's changes for their own).
+ * each other's changes for their own). A pulling server says both in headers;
+ * it also checks the version every answer names, so a caller that does not say
+ * is answered and left to check.
  */
 export function checkCaller(self: ServerIdentity, callerId: string | undefined, callerSchema: string | undefined): void {
-  if (!callerId || callerSchema === undefined || !/^\d+$/.test(callerSchema))
-    throw new DomainError(400, 'invalid_field', 'A peer sends x-tandem-server-id and x-tandem-schema-version with every sync request.', { field: 'x-tandem-schema-version' });
-  const peerSchemaVersion = Number(callerSchema);
+  if (callerSchema !== undefined && !/^\d+$/.test(callerSchema))
+    throw new DomainError(400, 'invalid_field', `x-tandem-schema-version must be a schema version number, not "${callerSchema}".`, { field: 'x-tandem-schema-version' });
+  const peerSchemaVersion = callerSchema === undefined ? self.schemaVersion : Number(callerSchema);
   if (peerSchemaVersion !== self.schemaVersion)
     throw new DomainError(
       409,
       'schema_mismatch',
-      `This server (${self.serverId}) is at schema version ${self.schemaVersion} and the peer (${callerId}) at ${peerSchemaVersion}; upgrade both servers to the same release before they synchronise.`,
+      `This server (${self.serverId}) is at schema version ${self.schemaVersion} and the peer (${callerId ?? 'unnamed'}) at ${peerSchemaVersion}; upgrade both servers to the same release before they synchronise.`,
       { localSchemaVersion: self.schemaVersion, peerSchemaVersion, serverId: self.serverId, peerServerId: callerId },
     );
-  if (callerId === self.serverId)
+  if (callerId !== undefined && callerId === self.serverId)
     throw new DomainError(409, 'same_server_id', `The peer calls itself "${callerId}", like this server; give the two servers different TANDEM_SERVER_ID values.`, { serverId: callerId });
 }
 

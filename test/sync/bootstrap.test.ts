@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiClient, createToken, startHandler, type HandlerProcess } from '../support/handler';
 import { configurationOf } from '../support/pair';
+import { freePort } from '../support/ports';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -12,7 +13,10 @@ describe('a new secondary with an empty database', () => {
 
   it('copies a consistent snapshot from the primary, then follows its change log', async () => {
     const token = 'tdm_test_bootstrap_pair';
-    const primary = await startHandler({ env: { TANDEM_SERVER_ID: 'plant-primary', TANDEM_SYNC_MODE: 'mirrored', TANDEM_PEER_TOKEN: token } });
+    const secondaryPort = await freePort();
+    const primary = await startHandler({
+      env: { TANDEM_SERVER_ID: 'plant-primary', TANDEM_SYNC_MODE: 'mirrored', TANDEM_PEER_TOKEN: token, TANDEM_PEER_URL: `http://127.0.0.1:${secondaryPort}` },
+    });
     started.push(primary);
     const a = apiClient(primary.url, primary.adminToken);
     const server = await a.post('/api/v1/terminal-servers', { name: 'rds-1', host: '10.2.0.1' });
@@ -23,12 +27,13 @@ describe('a new secondary with an empty database', () => {
     await a.delete(`/api/v1/terminals/${gone.body.id}`);
 
     const secondary = await startHandler({
+      port: secondaryPort,
       env: { TANDEM_SERVER_ID: 'plant-secondary', TANDEM_ROLE: 'secondary', TANDEM_SYNC_MODE: 'mirrored', TANDEM_PEER_TOKEN: token, TANDEM_PEER_URL: primary.url, TANDEM_SYNC_INTERVAL_MS: '60000' },
     });
     started.push(secondary);
     const b = apiClient(secondary.url, secondary.adminToken);
-    // Its pull at start copies the snapshot; "synchronise now" waits for any pull under way.
-    expect((await b.post('/api/v1/sync/run', {})).status).toBe(200);
+    // Its pull at start copies the snapshot; "synchronise now" on the primary answers after a pull of the secondary's that follows it.
+    expect((await a.post('/api/v1/sync/run', {})).status).toBe(200);
 
     expect(await configurationOf(b)).toEqual(await configurationOf(a));
     const audit = (await b.get('/api/v1/audit-events?entity=sync')).body.items;
@@ -44,9 +49,10 @@ describe('a new secondary with an empty database', () => {
     // Then it follows the log: a later write arrives without another snapshot.
     const renamed = await a.patch(`/api/v1/terminal-servers/${server.body.id}`, { host: '10.2.0.99' });
     expect(renamed.status).toBe(200);
-    const run = await b.post('/api/v1/sync/run', {});
-    expect(run.body).toMatchObject({ outcome: 'synced', bootstrapped: false, applied: 1 });
+    const run = await a.post('/api/v1/sync/run', {});
+    expect(run.body).toMatchObject({ outcome: 'synced', peerPull: { outcome: 'synced', bootstrapped: false } });
     expect((await relay.get('/api/v1/boot/terminals/aa:bb:cc:06:00:07')).body.displayClients[0].terminalServers[0].host).toBe('10.2.0.99');
-    expect(audit.filter((e: any) => e.action === 'sync.bootstrap')).toHaveLength(1);
+    const auditAfter = (await b.get('/api/v1/audit-events?entity=sync')).body.items;
+    expect(auditAfter.filter((e: any) => e.action === 'sync.bootstrap')).toHaveLength(1);
   });
 });

@@ -7,8 +7,8 @@ import { settled, startPair, type Pair } from '../support/pair';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-const TOTAL = 4000;
-const BATCH = 1000;
+const TOTAL = 2400;
+const BATCH = 600;
 
 /** The rows two servers must agree on, read straight from a database file, sorted. */
 async function replicatedRows(file: string): Promise<Record<string, string[]>> {

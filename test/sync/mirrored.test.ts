@@ -27,19 +27,23 @@ describe('mirrored redundancy: the secondary follows the primary', () => {
     expect(boot.body).toMatchObject({ name: 'hall-2-a', videoResolution: '1920x1080', groupPath: ['hall-2'] });
   });
 
-  it('flows one way only: the primary does not pull, and the secondary serves no changes', async () => {
+  it('flows one way only: the secondary pulls, the primary does not', async () => {
     const statusA = (await pair.a.admin.get('/api/v1/sync/status')).body;
     expect(statusA.direction).toMatchObject({ pulls: false, serves: true });
     expect(statusA.peer.reachable).toBe(true);
+    expect(statusA.lag.changes).toBe(0);
     const statusB = (await pair.b.admin.get('/api/v1/sync/status')).body;
     expect(statusB.direction).toMatchObject({ pulls: true, serves: false });
-    expect(statusB.lag.changes).toBe(0);
+    expect(statusB.lag).toEqual({ changes: 0, seconds: 0 });
+    expect(statusB.lastSuccessfulSync).not.toBeNull();
+  });
 
-    const peerOfB = apiClient(pair.b.handler.url, pair.b.handler.env.TANDEM_PEER_TOKEN);
-    const { schemaVersion } = (await peerOfB.get('/healthz')).body;
-    const refused = await peerOfB.get('/api/v1/sync/changes?after=0', { 'x-tandem-server-id': 'server-a', 'x-tandem-schema-version': String(schemaVersion) });
-    expect(refused.status).toBe(409);
-    expect(refused.body.code).toBe('mirrored_one_way');
+  it('synchronises now from the primary: the secondary has pulled when the call answers', async () => {
+    const made = await pair.a.admin.post('/api/v1/terminal-servers', { name: 'rds-now', host: '10.4.0.1' });
+    const run = await pair.a.admin.post('/api/v1/sync/run', {});
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ outcome: 'synced', peerPull: { outcome: 'synced', peerServerId: 'server-a' } });
+    expect((await pair.b.admin.get(`/api/v1/terminal-servers/${made.body.id}`)).status).toBe(200);
   });
 
   it('keeps serving the boot API on the secondary while the primary is down, and follows again once it is back', async () => {
@@ -55,41 +59,35 @@ describe('mirrored redundancy: the secondary follows the primary', () => {
     expect(changed.status).toBe(200);
     await eventually(relayB, '/api/v1/boot/terminals/aa-bb-cc-04-00-01', (r) => r.body?.hardwareModel === 'TC-400', 'the change made after the restart to reach the secondary');
   });
+
+  it('stops the flow while paused on the primary, and says so on both sides', async () => {
+    expect((await pair.a.admin.post('/api/v1/sync/pause', {})).status).toBe(200);
+    const run = await pair.a.admin.post('/api/v1/sync/run', {});
+    expect(run.status).toBe(409);
+    expect(run.body.code).toBe('sync_paused');
+    const made = await pair.a.admin.post('/api/v1/terminal-servers', { name: 'rds-paused', host: '10.4.0.2' });
+    const statusB = (await pair.b.admin.get('/api/v1/sync/status')).body;
+    expect(statusB.peer.error.code).toBe('sync_paused');
+    expect((await pair.b.admin.get(`/api/v1/terminal-servers/${made.body.id}`)).status).toBe(404);
+
+    expect((await pair.a.admin.post('/api/v1/sync/resume', {})).status).toBe(200);
+    await eventually(pair.b.admin, `/api/v1/terminal-servers/${made.body.id}`, (r) => r.status === 200, 'the change made while paused to arrive once resumed');
+  });
 });
 
-describe('mirrored redundancy without pokes: "synchronise now"', () => {
+describe('mirrored redundancy with the secondary out of reach', () => {
   let pair: Pair;
   beforeAll(async () => {
-    // The primary cannot reach the secondary to poke it, and the secondary's timer is a minute away.
     pair = await startPair({ mode: 'mirrored', envA: { TANDEM_PEER_URL: `http://127.0.0.1:${await freePort()}` } });
   });
   afterAll(async () => {
     await pair?.stop();
   });
 
-  it('pulls at once on the secondary', async () => {
-    // Let the pull the secondary made at start finish first: from then on only "synchronise now" pulls.
-    expect((await pair.b.admin.post('/api/v1/sync/run', {})).status).toBe(200);
-    const made = await pair.a.admin.post('/api/v1/terminal-servers', { name: 'rds-now', host: '10.4.0.1' });
-    expect((await pair.b.admin.get(`/api/v1/terminal-servers/${made.body.id}`)).status).toBe(404);
-    const run = await pair.b.admin.post('/api/v1/sync/run', {});
-    expect(run.status).toBe(200);
-    expect(run.body).toMatchObject({ outcome: 'synced', peerServerId: 'server-a' });
-    expect((await pair.b.admin.get(`/api/v1/terminal-servers/${made.body.id}`)).status).toBe(200);
-  });
-
-  it('says why on the primary when the secondary cannot be reached', async () => {
+  it('says why "synchronise now" failed on the primary', async () => {
     const run = await pair.a.admin.post('/api/v1/sync/run', {});
     expect(run.status).toBe(502);
     expect(run.body.code).toBe('peer_unreachable');
-  });
-
-  it('refuses while paused, with the way out', async () => {
-    await pair.b.admin.post('/api/v1/sync/pause', {});
-    const run = await pair.b.admin.post('/api/v1/sync/run', {});
-    expect(run.status).toBe(409);
-    expect(run.body.code).toBe('sync_paused');
-    expect((await pair.b.admin.get('/api/v1/sync/status')).body.paused).toBe(true);
-    await pair.b.admin.post('/api/v1/sync/resume', {});
+    expect((await pair.a.admin.get('/api/v1/sync/status')).body.peer.reachable).toBe(false);
   });
 });

@@ -64,8 +64,8 @@ describe('the sync API between peers', () => {
     expect(res.body.detail).toContain(`at ${schemaVersion + 1}`);
   });
 
-  it('refuses a peer that does not say who it is, or claims this server id', async () => {
-    expect((await pull({})).body.code).toBe('invalid_field');
+  it('refuses a peer that claims this server id, or sends a schema version that is not one', async () => {
+    expect((await pull({ 'x-tandem-schema-version': 'latest' })).body.code).toBe('invalid_field');
     const same = await pull({ 'x-tandem-server-id': 'server-p', 'x-tandem-schema-version': String(schemaVersion) });
     expect(same.status).toBe(409);
     expect(same.body.code).toBe('same_server_id');
