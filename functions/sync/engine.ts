@@ -218,6 +218,8 @@ export class SyncEngine {
     let row = await cursorRow(db.orm, this.knownPeer);
     let after = row?.cursor ?? 0;
     let page = await client.changes(after, limit);
+    if (page.serverId === this.deps.serverId)
+      throw new PeerError('same_server_id', `The peer calls itself "${page.serverId}", like this server; give the two servers different TANDEM_SERVER_ID values.`);
     const sameLog = (r: typeof row) => !!r && r.peerServerId === page.serverId && r.peerLogId === page.logId;
     if (!sameLog(row)) {
       // A first contact, another peer, or a peer whose database was replaced.

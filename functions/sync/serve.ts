@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, max } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, max } from 'drizzle-orm';
 import type { Database } from '../../db/database';
 import { changeLog, recordHeads, type ChangeLogEntry } from '../../db/schema';
 import { DomainError } from '../domain/errors';
@@ -82,13 +82,16 @@ export async function readChangesPage(db: Database, self: ServerIdentity, after:
   };
 }
 
-/** Every synchronised record, every record's head and the whole log, read in one transaction. */
+/** How much history a snapshot carries: the newest changes, enough for undo, not the whole past. */
+export const SNAPSHOT_HISTORY = 20_000;
+
+/** Every synchronised record, every record's head and the recent log, read in one transaction. */
 export async function readSnapshot(db: Database, self: ServerIdentity, at: Date): Promise<SnapshotDocument> {
   const entities = syncedEntities();
   const queries: any[] = [
     db.orm.select({ head: max(changeLog.seq) }).from(changeLog),
     db.orm.select().from(recordHeads),
-    db.orm.select().from(changeLog).orderBy(asc(changeLog.seq)),
+    db.orm.select().from(changeLog).orderBy(desc(changeLog.seq)).limit(SNAPSHOT_HISTORY),
     ...entities.map((e) => db.orm.select().from(e.table)),
   ];
   const [[{ head }], heads, log, ...tables] = (await db.orm.batch(queries as [any, ...any[]])) as any[];
@@ -100,6 +103,6 @@ export async function readSnapshot(db: Database, self: ServerIdentity, at: Date)
     takenAt: at.toISOString(),
     records: Object.fromEntries(entities.map((e, i) => [e.entity, tables[i]])),
     heads,
-    log: (log as ChangeLogEntry[]).map((entry) => ({ ...toWire(entry), status: entry.status, error: entry.error, receivedAt: entry.receivedAt })),
+    log: (log as ChangeLogEntry[]).reverse().map((entry) => ({ ...toWire(entry), status: entry.status, error: entry.error, receivedAt: entry.receivedAt })),
   };
 }

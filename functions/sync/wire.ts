@@ -48,7 +48,7 @@ export const snapshotDocument = z.object({
   heads: z.array(
     z.object({ entity: z.string(), recordId: z.string(), changeId: z.string(), hlc: z.string(), origin: z.string(), deleted: z.boolean() }),
   ),
-  /** The answering server's change log (history), in its order. */
+  /** The newest part of the answering server's change log (history), oldest first. */
   log: z.array(wireChange.extend({ status: z.enum(['applied', 'superseded', 'failed']), error: z.string().nullable(), receivedAt: z.string().nullable() })),
 });
 export type SnapshotDocument = z.infer<typeof snapshotDocument>;
