@@ -86,21 +86,14 @@ export class SyncEngine {
   /** Pulls now, or once more after the pull under way. */
   requestPull(): Promise<PullResult> {
     this.pullWanted = true;
-    if (!this.running) {
-      this.running = this.rounds().finally(() => {
-        this.running = null;
-      });
-    }
+    this.running ??= this.rounds();
     return this.running;
   }
 
   /** After a local write committed: make the peer pull at once, if it pulls from this server. */
   notifyLocalChange(): void {
     this.pokeWanted = true;
-    if (this.poking) return;
-    this.poking = this.pokes().finally(() => {
-      this.poking = null;
-    });
+    this.poking ??= this.pokes();
   }
 
   /** Resolves once no pull is under way in this process. */
@@ -166,26 +159,38 @@ export class SyncEngine {
     return peerClient(this.deps.peer!, { serverId: self.serverId, schemaVersion: self.schemaVersion });
   }
 
+  /**
+   * Pull rounds while requests keep coming. `running` is cleared in the same turn
+   * as the last check of `pullWanted`, so a request is either seen by this loop or
+   * starts a new one, never lost in between.
+   */
   private async rounds(): Promise<PullResult> {
+    await Promise.resolve(); // `running` is set before the loop can end
     let result: PullResult = skipped('nothing requested');
-    for (let round = 0; this.pullWanted && round < MAX_ROUNDS; round++) {
-      this.pullWanted = false;
-      result = await this.pullOnce();
+    try {
+      for (let round = 0; this.pullWanted && round < MAX_ROUNDS; round++) {
+        this.pullWanted = false;
+        result = await this.pullOnce();
+      }
+    } finally {
+      this.running = null;
     }
     return result;
   }
 
   private async pokes(): Promise<void> {
-    for (let i = 0; this.pokeWanted && i < 10_000; i++) {
-      this.pokeWanted = false;
-      try {
+    await Promise.resolve();
+    try {
+      for (let i = 0; this.pokeWanted && i < 10_000; i++) {
+        this.pokeWanted = false;
         const { direction } = await this.direction();
         if (!direction.serves || !this.deps.peer) return;
         await (await this.client()).poke();
-      } catch {
-        // The peer is down or refuses: its timer, and its pull at start, catch up.
-        return;
       }
+    } catch {
+      // The peer is down or refuses: its timer, and its pull at start, catch up.
+    } finally {
+      this.poking = null;
     }
   }
 
