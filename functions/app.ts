@@ -44,6 +44,11 @@ export function createApp(deps: AppDeps): TandemApp {
   );
   // Pokes the peer after each committed change; on Workers the poke outlives the response through waitUntil.
   const sync = syncEngineFor(deps);
+  metrics.gauge('tandem_sync_last_success_seconds', 'Unix time of the last successful pull from the peer (0: none since start).', () => sync.counters.lastSuccessSeconds);
+  metrics.gauge('tandem_sync_changes_applied', "Peer changes applied since start.", () => sync.counters.changesApplied);
+  metrics.gauge('tandem_sync_conflicts', 'Conflicts met while applying peer changes since start.', () => sync.counters.conflicts);
+  metrics.gauge('tandem_sync_failed_changes', 'Peer changes that could not be applied since start.', () => sync.counters.failedChanges);
+  metrics.gauge('tandem_sync_pull_failures', 'Pulls from the peer that failed since start.', () => sync.counters.pullFailures);
   app.use('/api/*', async (c, next) => {
     await next();
     const work = sync.pendingWork();

@@ -81,6 +81,9 @@ export class SyncEngine {
     served: null as { peerServerId: string; cursor: number; at: string } | null,
   };
 
+  /** Since this process started, for /metrics. */
+  readonly counters = { changesApplied: 0, conflicts: 0, failedChanges: 0, pullFailures: 0, lastSuccessSeconds: 0 };
+
   constructor(public deps: SyncDeps) {}
 
   /** Pulls now, or once more after the pull under way. */
@@ -207,8 +210,10 @@ export class SyncEngine {
       await this.pull(await this.client(), result);
       this.memory.lastSuccessAt = deps.now().toISOString();
       this.memory.lastError = null;
+      this.counters.lastSuccessSeconds = deps.now().getTime() / 1000;
       return result;
     } catch (err) {
+      this.counters.pullFailures++;
       const failure = describeFailure(err);
       this.memory.lastError = { ...failure, at: deps.now().toISOString() };
       deps.log({ level: 'warn', msg: 'sync pull failed', ...failure });
@@ -288,6 +293,9 @@ export class SyncEngine {
     });
     result.batches++;
     for (const key of ['applied', 'superseded', 'duplicates', 'failed', 'conflicts'] as const) result[key] += outcome[key];
+    this.counters.changesApplied += outcome.applied;
+    this.counters.conflicts += outcome.conflicts;
+    this.counters.failedChanges += outcome.failed;
     if (page.changes.length >= LOG_BATCH_FROM || outcome.conflicts || outcome.failed)
       log({ msg: 'applied batch', peer: page.serverId, cursor: page.next, ...outcome });
   }

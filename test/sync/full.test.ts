@@ -46,6 +46,9 @@ describe('full redundancy: two real handlers, each with its own database', () =>
     expect(bootA.status).toBe(200);
     expect(await bootB.json()).toEqual(await bootA.json());
 
+    const metrics = await fetch(`${a.handler.url}/metrics`, { headers: { authorization: `Bearer ${a.handler.adminToken}` } });
+    expect(await metrics.text()).toMatch(/^tandem_sync_changes_applied [1-9]\d*$/m);
+
     // Each change exists once on each server, with the server it was made on; nothing was sent back.
     for (const m of [a, b]) {
       const history = (await m.admin.get(`/api/v1/changes?recordId=${created.body.id}`)).body;
