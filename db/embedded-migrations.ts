@@ -33,6 +33,17 @@ export const embeddedMigrations: MigrationMeta[] = [
   },
   {
     "sql": [
+      "CREATE TABLE `licenses` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`version` integer DEFAULT 1 NOT NULL,\n\t`created_at` text NOT NULL,\n\t`updated_at` text NOT NULL,\n\t`license_id` text NOT NULL,\n\t`file` text NOT NULL\n);\n",
+      "\nCREATE TABLE `server_identity` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`installation_id` text NOT NULL,\n\t`created_at` text NOT NULL,\n\t`shadow_public_key` text NOT NULL,\n\t`shadow_private_key` text NOT NULL\n);\n",
+      "\nCREATE TABLE `terminal_leases` (\n\t`mac` text PRIMARY KEY NOT NULL,\n\t`granted_at` text NOT NULL,\n\t`renewed_at` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\t`relay_id` text\n);\n",
+      "\nCREATE INDEX `terminal_leases_expires` ON `terminal_leases` (`expires_at`);"
+    ],
+    "bps": true,
+    "folderMillis": 1795588737665,
+    "hash": "8c20cfce277e2d843d39f389d4b1d018cdbde78d4d2a2680bd27542a5eee6ebf"
+  },
+  {
+    "sql": [
       "CREATE TABLE `change_log` (\n\t`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`change_id` text NOT NULL,\n\t`entity` text NOT NULL,\n\t`record_id` text NOT NULL,\n\t`operation` text NOT NULL,\n\t`before` text,\n\t`after` text,\n\t`hlc` text NOT NULL,\n\t`origin` text NOT NULL,\n\t`base_change_id` text,\n\t`actor` text NOT NULL,\n\t`at` text NOT NULL,\n\t`received_at` text,\n\t`status` text DEFAULT 'applied' NOT NULL,\n\t`error` text,\n\t`revert_of` text\n);\n",
       "\nCREATE UNIQUE INDEX `change_log_change_id` ON `change_log` (`change_id`);",
       "\nCREATE INDEX `change_log_origin_seq` ON `change_log` (`origin`,`seq`);",
@@ -48,7 +59,7 @@ export const embeddedMigrations: MigrationMeta[] = [
       "\nCREATE TABLE `sync_state` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`log_id` text NOT NULL,\n\t`paused` integer DEFAULT false NOT NULL,\n\t`paused_at` text,\n\t`paused_by` text\n);\n"
     ],
     "bps": true,
-    "folderMillis": 1795591070102,
+    "folderMillis": 1795593514291,
     "hash": "1d1c9ae88e21f223c23f910551d8a659e859d06b6be7b2b6625b5f3c5c8835c9"
   }
 ];

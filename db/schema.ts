@@ -151,6 +151,51 @@ export const terminalStatus = sqliteTable('terminal_status', {
   source: text('source', { enum: ['live', 'cache'] }).notNull(),
 });
 
+/**
+ * The installed licence: one record (id `installed`) holding the signed licence
+ * file as it was installed. A configuration record like any other (versioned,
+ * written through recordChange as entity `license`), so that a redundant pair
+ * synchronises it: installed once, on either server.
+ */
+export const licenses = sqliteTable('licenses', {
+  ...record,
+  licenseId: text('license_id').notNull(),
+  /** The signed licence file, `{ payload, signature }`, exactly as installed. */
+  file: text('file').notNull(),
+});
+
+/**
+ * Who this server is: generated once at first start, never synchronised and never
+ * copied to another server (a secondary bootstrapped from a snapshot of the
+ * primary keeps its own). One row, id `self`.
+ */
+export const serverIdentity = sqliteTable('server_identity', {
+  id: text('id').primaryKey(),
+  /** What a licence binds to: `TDM-XXXX-XXXX-XXXX-XXXX`. */
+  installationId: text('installation_id').notNull(),
+  createdAt: text('created_at').notNull(),
+  /** Ed25519 key that signs shadow grants: raw public key (base64url) and PKCS#8 private key (base64url). */
+  shadowPublicKey: text('shadow_public_key').notNull(),
+  shadowPrivateKey: text('shadow_private_key').notNull(),
+});
+
+/**
+ * Terminal-connection leases of this server: at most one per terminal, counted
+ * against the licence. Per server, never synchronised.
+ */
+export const terminalLeases = sqliteTable(
+  'terminal_leases',
+  {
+    mac: text('mac').primaryKey(),
+    grantedAt: text('granted_at').notNull(),
+    renewedAt: text('renewed_at').notNull(),
+    /** Epoch milliseconds, so that validity is one integer comparison. */
+    expiresAt: integer('expires_at').notNull(),
+    relayId: text('relay_id'),
+  },
+  (t) => [index('terminal_leases_expires').on(t.expiresAt)],
+);
+
 export type TerminalServer = typeof terminalServers.$inferSelect;
 export type DisplayClient = typeof displayClients.$inferSelect;
 export type FirmwarePackage = typeof firmwarePackages.$inferSelect;
@@ -158,6 +203,9 @@ export type TerminalGroup = typeof terminalGroups.$inferSelect;
 export type Terminal = typeof terminals.$inferSelect;
 export type ApiToken = typeof apiTokens.$inferSelect;
 export type Role = ApiToken['role'];
+export type LicenseRecord = typeof licenses.$inferSelect;
+export type ServerIdentity = typeof serverIdentity.$inferSelect;
+export type TerminalLease = typeof terminalLeases.$inferSelect;
 
 /* ------------------------------------------------------------------------------------------
  * Synchronisation between the two servers of a pair (issue 5).

@@ -11,10 +11,12 @@ import { mountBoot } from './routes/boot';
 import { mountChanges } from './routes/changes';
 import { mountConfiguration } from './routes/configuration';
 import { mountBenchReference, mountHealth } from './routes/health';
+import { mountLicense } from './routes/license';
 import { mountPending } from './routes/pending';
 import { mountSync } from './routes/sync';
 import { mountTokens } from './routes/tokens';
 import { syncEngineFor } from './sync/engine';
+import { licensingOf } from './services/license';
 
 export type { AppDeps } from './http/context';
 
@@ -29,6 +31,8 @@ export function createApp(deps: AppDeps): TandemApp {
   const metrics = new RequestMetrics();
 
   app.use('*', metrics.middleware());
+  const licensing = licensingOf(deps);
+  metrics.gauge('tandem_license_leases_in_use', 'Terminal-connection leases held on this server (process lease view only).', () => licensing.leases.inUse(deps.now().getTime()) ?? NaN);
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     await next();
@@ -75,6 +79,7 @@ export function createApp(deps: AppDeps): TandemApp {
   mountAudit(app, routeTable);
   mountSync(app, routeTable);
   mountChanges(app, routeTable);
+  mountLicense(app, routeTable);
   if (deps.benchReference) mountBenchReference(app, routeTable);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

@@ -4,6 +4,8 @@ import { serve } from '@hono/node-server';
 import { openDatabase } from '../db/client';
 import { createApp } from './app';
 import { jsonLogger } from './log';
+import { licensingOf } from './services/license';
+import { serverIdentityOf } from './services/server-identity';
 import { bootstrapAdminToken, bootstrapPeerToken } from './services/tokens';
 import { handlerSettings } from './settings';
 import { pullFromPeer, startSyncTimer } from './sync/engine';
@@ -32,11 +34,19 @@ async function main(): Promise<void> {
     role: settings.role,
     now: () => new Date(),
     log,
+    peerUrl: settings.peerUrl,
+    peerToken: settings.peerToken,
+    licensing: { publicKey: settings.licensePublicKey, leaseTtlSeconds: settings.leaseTtlSeconds, graceDays: settings.licenseGraceDays, leaseView: 'process' as const },
     benchReference: settings.benchReference,
-    peer: settings.peerUrl && settings.peerToken ? { url: settings.peerUrl, token: settings.peerToken } : undefined,
-    syncModeOverride: settings.syncModeOverride,
     syncBatchSize: settings.syncBatchSize,
   };
+  // Made once at first start, then read: what a licence binds this server to.
+  const identity = await serverIdentityOf(db, deps.now);
+  // This process is the only writer of its database, so it keeps the lease view in memory, rebuilt here.
+  const licensing = licensingOf(deps);
+  await licensing.leases.ready();
+  const license = await licensing.health();
+  log({ msg: 'licensing', installationId: identity.installationId, mode: license.mode, license: license.state, licenseId: license.licenseId, warnings: license.warnings });
   const app = createApp(deps);
   // Catch up with the peer at once, then on every tick; pokes carry writes in between.
   const stopSyncTimer = startSyncTimer(deps, settings.syncIntervalMs);

@@ -1,5 +1,7 @@
 import { DomainError } from './domain/errors';
-import { redundancyModes, type RedundancyMode } from './domain/sync-direction';
+import { DEFAULT_LEASE_TTL_SECONDS } from './domain/lease';
+import { DEFAULT_GRACE_DAYS, DEMO_LICENSE_PUBLIC_KEY } from './domain/license';
+import { fromBase64Url } from './domain/signing';
 
 export interface HandlerSettings {
   host: string;
@@ -13,12 +15,16 @@ export interface HandlerSettings {
   peerUrl?: string;
   peerToken?: string;
   benchReference: boolean;
-  /** TANDEM_SYNC_MODE: the redundancy mode to synchronise in, until the licence decides it. */
-  syncModeOverride?: RedundancyMode;
   /** TANDEM_SYNC_INTERVAL_MS: the safety-net pull interval (pokes make writes travel at once). */
   syncIntervalMs: number;
   /** TANDEM_SYNC_BATCH: changes per pulled batch. */
   syncBatchSize: number;
+  /** TANDEM_LICENSE_PUBLIC_KEY: the vendor's Ed25519 public key (32 bytes, base64url); the demo key by default. */
+  licensePublicKey: string;
+  /** TANDEM_LEASE_TTL_SECONDS: a terminal-connection lease not renewed by a check-in expires after this long. */
+  leaseTtlSeconds: number;
+  /** TANDEM_LICENSE_GRACE_DAYS: how long an expired licence keeps granting leases, with warnings. */
+  licenseGraceDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -34,15 +40,17 @@ export function handlerSettings(env: Env): HandlerSettings {
   const port = Number(env.PORT || 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new DomainError(400, 'invalid_setting', `PORT "${env.PORT}" is not a port number.`);
   const dataDir = env.TANDEM_DATA_DIR || './data';
-  const syncMode = env.TANDEM_SYNC_MODE || undefined;
-  if (syncMode !== undefined && !(redundancyModes as readonly string[]).includes(syncMode))
-    throw new DomainError(400, 'invalid_setting', `TANDEM_SYNC_MODE must be one of ${redundancyModes.join(', ')}, not "${syncMode}".`);
   const syncIntervalMs = Number(env.TANDEM_SYNC_INTERVAL_MS || 15_000);
   if (!Number.isInteger(syncIntervalMs) || syncIntervalMs < 100)
     throw new DomainError(400, 'invalid_setting', `TANDEM_SYNC_INTERVAL_MS "${env.TANDEM_SYNC_INTERVAL_MS}" must be a whole number of milliseconds, at least 100.`);
   const syncBatchSize = Number(env.TANDEM_SYNC_BATCH || 500);
   if (!Number.isInteger(syncBatchSize) || syncBatchSize < 1 || syncBatchSize > 5000)
     throw new DomainError(400, 'invalid_setting', `TANDEM_SYNC_BATCH "${env.TANDEM_SYNC_BATCH}" must be a whole number from 1 to 5000.`);
+  const licensePublicKey = (env.TANDEM_LICENSE_PUBLIC_KEY || DEMO_LICENSE_PUBLIC_KEY).trim();
+  if (fromBase64Url(licensePublicKey)?.length !== 32)
+    throw new DomainError(400, 'invalid_setting', 'TANDEM_LICENSE_PUBLIC_KEY must be an Ed25519 public key: 32 bytes in base64url (43 characters), as `npm run license -- keygen` prints it.');
+  const leaseTtlSeconds = positiveNumber(env, 'TANDEM_LEASE_TTL_SECONDS', DEFAULT_LEASE_TTL_SECONDS, true);
+  const licenseGraceDays = positiveNumber(env, 'TANDEM_LICENSE_GRACE_DAYS', DEFAULT_GRACE_DAYS, false);
   return {
     host: env.HOST || '127.0.0.1',
     port,
@@ -55,8 +63,19 @@ export function handlerSettings(env: Env): HandlerSettings {
     peerUrl: env.TANDEM_PEER_URL || undefined,
     peerToken: env.TANDEM_PEER_TOKEN || undefined,
     benchReference: env.TANDEM_BENCH_REFERENCE === '1',
-    syncModeOverride: syncMode as RedundancyMode | undefined,
     syncIntervalMs,
     syncBatchSize,
+    licensePublicKey,
+    leaseTtlSeconds,
+    licenseGraceDays,
   };
+}
+
+function positiveNumber(env: Env, name: string, fallback: number, integer: boolean): number {
+  const text = env[name];
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < (integer ? 1 : 0) || (integer && !Number.isInteger(value)))
+    throw new DomainError(400, 'invalid_setting', `${name} "${text}" must be ${integer ? 'a whole number of at least 1' : 'a number of at least 0'}.`);
+  return value;
 }

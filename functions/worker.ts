@@ -21,8 +21,10 @@ export interface Env {
   TANDEM_ADMIN_TOKEN?: string;
   TANDEM_PEER_URL?: string;
   TANDEM_PEER_TOKEN?: string;
-  TANDEM_SYNC_MODE?: string;
   TANDEM_SYNC_BATCH?: string;
+  TANDEM_LICENSE_PUBLIC_KEY?: string;
+  TANDEM_LEASE_TTL_SECONDS?: string;
+  TANDEM_LICENSE_GRACE_DAYS?: string;
 }
 
 // One app per isolate, built on its first request (Workers allow no I/O at start-up): the
@@ -50,8 +52,10 @@ async function start(env: Env): Promise<{ app: TandemApp; deps: AppDeps }> {
     role: settings.role,
     now: () => new Date(),
     log,
-    peer: settings.peerUrl && settings.peerToken ? { url: settings.peerUrl, token: settings.peerToken } : undefined,
-    syncModeOverride: settings.syncModeOverride,
+    peerUrl: settings.peerUrl,
+    peerToken: settings.peerToken,
+    // Isolates are stateless and several may serve one database: leases are read from it, not kept in memory.
+    licensing: { publicKey: settings.licensePublicKey, leaseTtlSeconds: settings.leaseTtlSeconds, graceDays: settings.licenseGraceDays, leaseView: 'database' },
     syncBatchSize: settings.syncBatchSize,
   };
   return { app: createApp(deps), deps };

@@ -15,6 +15,10 @@ export const access = {
   boot: ['relay'],
   /** The other server of the pair. */
   peer: ['peer'],
+  /** Who this server is (installation id, shadow-grant key): everyone with a token. */
+  identify: ['admin', 'operator', 'viewer', 'relay', 'peer'],
+  /** Reading, by people or by the other server of the pair. */
+  readOrPeer: ['admin', 'operator', 'viewer', 'peer'],
   /** Monitoring. */
   monitor: ['admin', 'operator', 'viewer'],
 } as const satisfies Record<string, readonly Role[] | 'public'>;

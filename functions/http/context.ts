@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database';
 import type { Role } from '../domain/roles';
-import type { RedundancyMode } from '../domain/sync-direction';
+import type { LicensingSettings } from '../services/license';
 
 export type Log = (entry: Record<string, unknown>) => void;
 
@@ -10,12 +10,13 @@ export interface AppDeps {
   role: 'primary' | 'secondary';
   now: () => Date;
   log: Log;
+  /** The other server of the pair (TANDEM_PEER_URL) and a `peer` token it accepts (TANDEM_PEER_TOKEN). */
+  peerUrl?: string;
+  peerToken?: string;
+  /** Licence key, lease lifetime, grace period, lease view; defaults in licensingSettings. */
+  licensing?: Partial<LicensingSettings>;
   /** Mounts a reference route for `npm run bench:config`; off in production. */
   benchReference?: boolean;
-  /** The other server of the pair (TANDEM_PEER_URL) and a peer token it accepts (TANDEM_PEER_TOKEN). */
-  peer?: { url: string; token: string };
-  /** TANDEM_SYNC_MODE: the redundancy mode to synchronise in, until the licence decides it. */
-  syncModeOverride?: RedundancyMode;
   /** Changes per pulled batch (TANDEM_SYNC_BATCH). */
   syncBatchSize?: number;
 }

@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors';
 import type { Access } from '../domain/roles';
 import { authorize } from './auth';
 import type { AppEnv } from './context';
+import { refuseOnMirroredSecondary } from './mirrored';
 
 export type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
 
@@ -44,7 +45,9 @@ export function declareRoute(app: OpenAPIHono<AppEnv>, table: RouteTable, decl: 
     tags: decl.tags,
     request: decl.request,
     responses: decl.responses ?? { 200: { description: 'OK' } },
-    middleware: [authorize(decl.access)] as const,
+    // A write is refused on a mirrored secondary whatever route it is: declaring
+    // `writes: true` is all a new route needs to be covered.
+    middleware: (decl.writes ? [authorize(decl.access), refuseOnMirroredSecondary] : [authorize(decl.access)]) as never,
     'x-roles': decl.access,
     'x-writes': decl.writes ?? false,
     security: decl.access === 'public' ? [] : [{ bearer: [] }],

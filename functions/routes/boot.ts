@@ -1,12 +1,13 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { eq, sql } from 'drizzle-orm';
-import { pendingTerminals, resolvedConfigs, terminalStatus } from '../../db/schema';
+import { pendingTerminals, resolvedConfigs, terminalLeases, terminalStatus } from '../../db/schema';
 import { bootDocumentSchema } from '../domain/boot-document';
 import { DomainError } from '../domain/errors';
 import { parseMac } from '../domain/mac';
 import { access } from '../domain/roles';
 import type { AppEnv } from '../http/context';
 import { declareRoute, type RouteTable } from '../http/route';
+import { licensingOf } from '../services/license';
 
 const macParam = z.object({ mac: z.string().max(64) });
 
@@ -32,21 +33,35 @@ export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
         200: { description: 'The boot document', content: { 'application/json': { schema: bootDocumentSchema } } },
         304: { description: 'Unchanged since the ETag sent' },
         400: { description: 'Not a MAC address' },
+        403: { description: 'license_exhausted, license_expired, redundancy_not_licensed, or a licence that does not hold on this server' },
         404: { description: 'unknown_terminal: recorded as a pending terminal' },
       },
     },
     async (c) => {
       const mac = requireMac(c.req.valid('param').mac);
       const { db, now } = c.var.deps;
-      const row = await db.orm
-        .select({ document: resolvedConfigs.document, configVersion: resolvedConfigs.configVersion })
-        .from(resolvedConfigs)
-        .where(eq(resolvedConfigs.mac, mac))
-        .get();
+      const relayId = c.req.header('x-tandem-relay') ?? null;
+      const licensing = licensingOf(c.var.deps);
+      const state = await licensing.assertServesTerminals();
+      // One read: the document, and on a server without a lease view the lease with it.
+      const row =
+        licensing.leases.view === 'database'
+          ? await db.orm
+              .select({ document: resolvedConfigs.document, configVersion: resolvedConfigs.configVersion, leaseExpiresAt: terminalLeases.expiresAt })
+              .from(resolvedConfigs)
+              .leftJoin(terminalLeases, eq(terminalLeases.mac, resolvedConfigs.mac))
+              .where(eq(resolvedConfigs.mac, mac))
+              .get()
+          : await db.orm
+              .select({ document: resolvedConfigs.document, configVersion: resolvedConfigs.configVersion })
+              .from(resolvedConfigs)
+              .where(eq(resolvedConfigs.mac, mac))
+              .get();
       if (!row) {
-        await notePendingTerminal(c.var.deps, mac, c.req.header('x-tandem-relay') ?? null, now());
+        await notePendingTerminal(c.var.deps, mac, relayId, now());
         throw new DomainError(404, 'unknown_terminal', `Terminal ${mac} is not configured; it is listed under pending terminals for an admin to configure.`, { mac });
       }
+      await licensing.admit(state, mac, relayId, 'leaseExpiresAt' in row ? (row.leaseExpiresAt as number | null) : undefined);
       const etag = `"${row.configVersion}"`;
       if (matchesEtag(c.req.header('if-none-match'), etag)) return c.body(null, 304, { ETag: etag });
       return c.body(row.document, 200, { ETag: etag, 'Content-Type': 'application/json' });
@@ -60,7 +75,7 @@ export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       method: 'post',
       path: '/api/v1/boot/checkins',
       access: access.boot,
-      summary: 'A relay reports that a terminal booted',
+      summary: 'A relay reports that a terminal booted; renews its terminal-connection lease',
       tags: ['boot'],
       request: {
         body: {
@@ -77,15 +92,25 @@ export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
           },
         },
       },
-      responses: { 204: { description: 'Recorded' } },
+      responses: { 204: { description: 'Recorded; the Tandem-Lease header says whether the terminal\'s lease was renewed, granted or refused' } },
     },
     async (c) => {
       const body = c.req.valid('json');
       const mac = requireMac(body.mac);
       const { db, now } = c.var.deps;
-      const row = { mac, lastBootAt: now().toISOString(), relayId: body.relayId, firmwareVersion: body.firmwareVersion, source: body.source };
-      await db.write((tx) => tx.insert(terminalStatus).values(row).onConflictDoUpdate({ target: terminalStatus.mac, set: row }));
-      return c.body(null, 204);
+      const at = now();
+      const licensing = licensingOf(c.var.deps);
+      const mayRenew = await licensing.mayRenew();
+      const row = { mac, lastBootAt: at.toISOString(), relayId: body.relayId, firmwareVersion: body.firmwareVersion, source: body.source };
+      // The check-in renews the terminal's lease in the same transaction that records the boot.
+      const renewedUntil = await db.write(async (tx) => {
+        await tx.insert(terminalStatus).values(row).onConflictDoUpdate({ target: terminalStatus.mac, set: row });
+        return mayRenew ? licensing.leases.renewIn(tx, mac, body.relayId, at) : null;
+      });
+      const lease = await licensing.afterCheckIn(mac, body.relayId, renewedUntil, async () =>
+        Boolean(await db.orm.select({ mac: resolvedConfigs.mac }).from(resolvedConfigs).where(eq(resolvedConfigs.mac, mac)).get()),
+      );
+      return c.body(null, 204, { 'Tandem-Lease': lease });
     },
   );
 }

@@ -5,6 +5,7 @@ import { notFound } from '../domain/errors';
 import { access } from '../domain/roles';
 import { actorOf, type AppEnv } from '../http/context';
 import { declareRoute, type RouteTable } from '../http/route';
+import { LICENSE_ENTITY, licenseChanged } from '../services/license';
 import { revertChange } from '../services/revert';
 
 const problem = { description: 'Problem document (RFC 9457)' };
@@ -92,6 +93,7 @@ export function mountChanges(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
       const id = c.req.valid('param').id;
       const force = c.req.valid('query').force === 'true';
       const result = await db.write((tx) => revertChange(tx, { serverId, actor: actorOf(c.var.principal), at: now() }, id, force));
+      if (result.change.entity === LICENSE_ENTITY) licenseChanged(c.var.deps);
       return c.json(result, 201);
     },
   );

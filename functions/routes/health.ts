@@ -7,6 +7,7 @@ import { access } from '../domain/roles';
 import type { AppEnv } from '../http/context';
 import type { RequestMetrics } from '../http/metrics';
 import { declareRoute, type RouteTable } from '../http/route';
+import { licensingOf } from '../services/license';
 
 export function mountHealth(app: OpenAPIHono<AppEnv>, table: RouteTable, metrics: RequestMetrics): void {
   declareRoute(
@@ -24,7 +25,9 @@ export function mountHealth(app: OpenAPIHono<AppEnv>, table: RouteTable, metrics
       const { serverId, role, db } = c.var.deps;
       try {
         const version = await schemaVersion(db.client);
-        return c.json({ status: 'ok', serverId, role, schemaVersion: version, database: 'ok' });
+        // Licence trouble is a warning, not ill health: relays keep using this server while an admin acts.
+        const license = await licensingOf(c.var.deps).health();
+        return c.json({ status: 'ok', serverId, role, schemaVersion: version, database: 'ok', license, warnings: license.warnings });
       } catch (err) {
         return c.json({ status: 'unavailable', serverId, role, schemaVersion: null, database: 'unreachable', detail: String((err as Error).message ?? err) }, 503);
       }

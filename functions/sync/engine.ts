@@ -3,13 +3,15 @@ import type { Database, Orm, Tx } from '../../db/database';
 import { schemaVersion } from '../../db/database';
 import { changeLog, recordHeads, syncConflicts, syncPeers } from '../../db/schema';
 import { DomainError } from '../domain/errors';
-import { syncDirection, type RedundancyMode, type SyncDirection } from '../domain/sync-direction';
+import type { RedundancyMode } from '../domain/license';
+import { syncDirection, type SyncDirection } from '../domain/sync-direction';
+import { LICENSE_ENTITY, licenseChanged } from '../services/license';
 import { recordAudit } from '../services/audit';
 import { refreshResolvedConfigs } from '../services/resolved-configs';
 import { applyChanges, type ApplyOutcome } from './apply';
 import { syncedEntities, syncedEntity } from './entities';
 import { syncModeFor, type SyncDeps } from './mode';
-import { describeFailure, peerClient, PeerError, type PeerClient } from './peer-client';
+import { describeFailure, peerClient, PeerError, type PeerClient, type PeerEndpoint } from './peer-client';
 import type { ServerIdentity } from './serve';
 import { loadSyncState } from './state';
 import type { ChangesPage, SnapshotDocument } from './wire';
@@ -59,6 +61,13 @@ export interface SyncStatus {
   failedChanges: number;
 }
 
+/**
+ * Workers forbid a request to wait on I/O another request started: there every
+ * pull and poke is the caller's own (and the Worker's waitUntil keeps it alive),
+ * where on Node one pull at a time is shared by every caller.
+ */
+const onWorkers = () => typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
+
 const emptyResult = (): PullResult => ({ outcome: 'synced', batches: 0, bootstrapped: false, applied: 0, superseded: 0, duplicates: 0, failed: 0, conflicts: 0 });
 const skipped = (reason: string): PullResult => ({ ...emptyResult(), outcome: 'skipped', reason });
 
@@ -73,7 +82,9 @@ export class SyncEngine {
   private poking: Promise<void> | null = null;
   private pokeWanted = false;
   private knownPeer: string | null = null;
-  private identityCache: Promise<ServerIdentity> | null = null;
+  private identityCache: ServerIdentity | null = null;
+  private readonly shared = !onWorkers();
+  private readonly ownWork = new Set<Promise<unknown>>();
   private memory = {
     lastAttemptAt: null as string | null,
     lastSuccessAt: null as string | null,
@@ -88,6 +99,7 @@ export class SyncEngine {
 
   /** Pulls now, or once more after the pull under way. */
   requestPull(): Promise<PullResult> {
+    if (!this.shared) return this.track(this.pullOnce());
     this.pullWanted = true;
     this.running ??= this.rounds();
     return this.running;
@@ -96,7 +108,14 @@ export class SyncEngine {
   /** After a local write committed: make the peer pull at once, if it pulls from this server. */
   notifyLocalChange(): void {
     this.pokeWanted = true;
-    this.poking ??= this.pokes();
+    if (!this.shared) void this.track(this.pokes());
+    else this.poking ??= this.pokes();
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.ownWork.add(work);
+    void work.finally(() => this.ownWork.delete(work)).catch(() => undefined);
+    return work;
   }
 
   /** Resolves once no pull is under way in this process. */
@@ -106,7 +125,7 @@ export class SyncEngine {
 
   /** Work still under way (for Workers' waitUntil). */
   pendingWork(): Promise<unknown> | null {
-    const work = [this.running, this.poking].filter(Boolean);
+    const work = [this.running, this.poking, ...this.ownWork].filter(Boolean);
     return work.length ? Promise.allSettled(work) : null;
   }
 
@@ -115,14 +134,10 @@ export class SyncEngine {
     this.memory.served = { peerServerId, cursor, at: this.deps.now().toISOString() };
   }
 
-  identity(): Promise<ServerIdentity> {
-    this.identityCache ??= (async () => {
-      const [state, version] = await Promise.all([loadSyncState(this.deps.db), schemaVersion(this.deps.db.client)]);
-      return { serverId: this.deps.serverId, logId: state.logId, schemaVersion: version };
-    })().catch((err) => {
-      this.identityCache = null;
-      throw err;
-    });
+  async identity(): Promise<ServerIdentity> {
+    if (this.identityCache) return this.identityCache;
+    const [state, version] = await Promise.all([loadSyncState(this.deps.db), schemaVersion(this.deps.db.client)]);
+    this.identityCache = { serverId: this.deps.serverId, logId: state.logId, schemaVersion: version };
     return this.identityCache;
   }
 
@@ -136,7 +151,7 @@ export class SyncEngine {
     const { mode, direction } = await this.direction();
     if (!direction.pulls && !direction.serves)
       throw new DomainError(409, 'sync_not_licensed', `Nothing to synchronise: ${direction.reason}.`, { mode });
-    if (!this.deps.peer) throw new DomainError(409, 'no_peer', 'No peer is configured: set TANDEM_PEER_URL and TANDEM_PEER_TOKEN.');
+    if (!peerOf(this.deps)) throw new DomainError(409, 'no_peer', 'No peer is configured: set TANDEM_PEER_URL and TANDEM_PEER_TOKEN.');
     if ((await loadSyncState(this.deps.db)).paused) throw new DomainError(409, 'sync_paused', 'Synchronisation is paused on this server; resume it first (POST /api/v1/sync/resume).');
     if (!direction.pulls) {
       let peerPull: Record<string, unknown>;
@@ -159,7 +174,7 @@ export class SyncEngine {
 
   private async client(): Promise<PeerClient> {
     const self = await this.identity();
-    return peerClient(this.deps.peer!, { serverId: self.serverId, schemaVersion: self.schemaVersion });
+    return peerClient(peerOf(this.deps)!, { serverId: self.serverId, schemaVersion: self.schemaVersion });
   }
 
   /**
@@ -183,17 +198,18 @@ export class SyncEngine {
 
   private async pokes(): Promise<void> {
     await Promise.resolve();
+    if (!this.shared) this.pokeWanted = true;
     try {
       for (let i = 0; this.pokeWanted && i < 10_000; i++) {
         this.pokeWanted = false;
         const { direction } = await this.direction();
-        if (!direction.serves || !this.deps.peer) return;
+        if (!direction.serves || !peerOf(this.deps)) return;
         await (await this.client()).poke();
       }
     } catch {
       // The peer is down or refuses: its timer, and its pull at start, catch up.
     } finally {
-      this.poking = null;
+      if (this.shared) this.poking = null;
     }
   }
 
@@ -201,7 +217,7 @@ export class SyncEngine {
     const { deps } = this;
     const { direction } = await this.direction();
     if (!direction.pulls) return skipped(direction.reason);
-    if (!deps.peer) return skipped('no peer configured: set TANDEM_PEER_URL and TANDEM_PEER_TOKEN');
+    if (!peerOf(deps)) return skipped('no peer configured: set TANDEM_PEER_URL and TANDEM_PEER_TOKEN');
     if ((await loadSyncState(deps.db)).paused) return skipped('synchronisation is paused on this server');
 
     this.memory.lastAttemptAt = deps.now().toISOString();
@@ -256,8 +272,10 @@ export class SyncEngine {
 
     for (let batch = 0; batch < MAX_BATCHES_PER_PULL; batch++) {
       if (page.logId !== logId) throw new PeerError('peer_reset', `The peer's database changed during the pull (log ${logId} became ${page.logId}); the next pull starts over.`);
-      // The peer reads the next page while this one is applied.
-      const following = page.hasMore ? client.changes(page.next, limit) : null;
+      // The peer reads the next page while this one is applied. After the last page
+      // that held changes, one more request picks up what was written meanwhile and
+      // tells the peer how far this server got (its lag in the peer's status).
+      const following = page.hasMore || page.changes.length ? client.changes(page.next, limit) : null;
       following?.catch(() => undefined);
       if (page.changes.length || page.next !== after || !stored) {
         await this.applyPage(page, after, result);
@@ -291,6 +309,8 @@ export class SyncEngine {
       await tx.insert(syncPeers).values(values).onConflictDoUpdate({ target: syncPeers.peerServerId, set: values });
       return outcome;
     });
+    // A licence that arrived takes effect at once: it decides the redundancy mode.
+    if (page.changes.some((c) => c.entity === LICENSE_ENTITY)) licenseChanged(this.deps);
     result.batches++;
     for (const key of ['applied', 'superseded', 'duplicates', 'failed', 'conflicts'] as const) result[key] += outcome[key];
     this.counters.changesApplied += outcome.applied;
@@ -315,6 +335,7 @@ export class SyncEngine {
       const counts = Object.fromEntries(Object.entries(snapshot.records).map(([entity, rows]) => [entity, rows.length]));
       await recordAudit(tx, serverId, at, { actor: 'system:sync', action: 'sync.bootstrap', entity: 'sync', entityId: snapshot.serverId, after: { position: snapshot.head, records: counts } });
     });
+    licenseChanged(this.deps);
   }
 
   async status(): Promise<SyncStatus> {
@@ -334,7 +355,7 @@ export class SyncEngine {
       mode,
       direction,
       paused: state.paused,
-      peer: { url: deps.peer?.url ?? null, serverId: row?.peerServerId ?? this.memory.served?.peerServerId ?? null, reachable: null, checkedAt: now.toISOString(), error: null },
+      peer: { url: deps.peerUrl ?? null, serverId: row?.peerServerId ?? this.memory.served?.peerServerId ?? null, reachable: null, checkedAt: now.toISOString(), error: null },
       lastSuccessfulSync: latest(row?.lastSuccessAt ?? null, this.memory.lastSuccessAt),
       lastAttempt: this.memory.lastAttemptAt,
       lastError: this.memory.lastError,
@@ -344,7 +365,7 @@ export class SyncEngine {
       conflicts,
       failedChanges: failed,
     };
-    if (!deps.peer || (!direction.pulls && !direction.serves)) return status;
+    if (!peerOf(deps) || (!direction.pulls && !direction.serves)) return status;
 
     const client = await this.client();
     if (direction.pulls) {
@@ -404,6 +425,11 @@ export function pullFromPeer(deps: SyncDeps): Promise<PullResult> {
 export function startSyncTimer(deps: SyncDeps, intervalMs: number): () => void {
   const timer = setInterval(() => void pullFromPeer(deps), intervalMs);
   return () => clearInterval(timer);
+}
+
+/** The other server of the pair, when both its URL and a token it accepts are configured. */
+function peerOf(deps: SyncDeps): PeerEndpoint | null {
+  return deps.peerUrl && deps.peerToken ? { url: deps.peerUrl, token: deps.peerToken } : null;
 }
 
 async function cursorRow(orm: Orm, peerServerId: string | null) {

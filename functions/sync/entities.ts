@@ -1,6 +1,6 @@
 import { getTableColumns } from 'drizzle-orm';
 import { getTableConfig, type SQLiteColumn, type SQLiteTableWithColumns } from 'drizzle-orm/sqlite-core';
-import { displayClients, firmwarePackages, terminalGroups, terminals, terminalServers } from '../../db/schema';
+import { displayClients, firmwarePackages, licenses, terminalGroups, terminals, terminalServers } from '../../db/schema';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type SyncedTable = SQLiteTableWithColumns<any>;
@@ -37,6 +37,8 @@ registerSyncedEntity('display-client', displayClients);
 registerSyncedEntity('firmware-package', firmwarePackages);
 registerSyncedEntity('group', terminalGroups);
 registerSyncedEntity('terminal', terminals);
+// The licence travels with the configuration (installed once, on either server); leases and the server's identity do not.
+registerSyncedEntity('license', licenses);
 
 export function syncedEntity(entity: string): SyncedEntity | undefined {
   return registry.get(entity);

@@ -1,13 +1,10 @@
 import type { AppDeps } from '../http/context';
-import type { RedundancyMode } from '../domain/sync-direction';
+import type { RedundancyMode } from '../domain/license';
+import { redundancyMode } from '../services/license';
 
-export type SyncDeps = Pick<AppDeps, 'db' | 'serverId' | 'role' | 'now' | 'log' | 'peer' | 'syncModeOverride' | 'syncBatchSize'>;
+export type SyncDeps = AppDeps;
 
-/**
- * The redundancy mode synchronisation follows. The one place that asks: for now
- * the TANDEM_SYNC_MODE override (single server when unset); the licence decides
- * once licensing is in.
- */
-export async function syncModeFor(deps: SyncDeps): Promise<RedundancyMode> {
-  return deps.syncModeOverride ?? 'none';
+/** The redundancy mode synchronisation follows: the licence's (`demo` without one). The one place that asks. */
+export function syncModeFor(deps: SyncDeps): Promise<RedundancyMode> {
+  return redundancyMode(deps);
 }

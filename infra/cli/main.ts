@@ -13,6 +13,10 @@ const usage = `usage: npx tandem <command>
   add-terminal <mac> <name> [group-id]
   token create <role> <name>     role: admin | operator | viewer | relay | peer (shown once)
   token list | token revoke <id>
+  license                        the licence, its state and usage per server
+  license install <file>         install or replace the licence (a signed licence file)
+  leases | lease revoke <mac>    this server's terminal-connection leases
+  shadow <terminal> [interactive] a signed shadow grant for a terminal (id or MAC)
   audit [entity]                 the newest audit events
   api <METHOD> <path> [json]     any API call, e.g. api GET /api/v1/groups
 
@@ -90,6 +94,43 @@ async function main(args: string[]) {
       if (sub === 'list') return table(((await call('GET', '/api/v1/tokens')) as { items: Record<string, unknown>[] }).items, ['id', 'name', 'role', 'createdAt', 'revokedAt']);
       if (sub === 'revoke' && a) return void (await call('DELETE', `/api/v1/tokens/${encodeURIComponent(a)}`));
       return fail('token create <role> <name> | token list | token revoke <id>');
+    }
+    case 'license': {
+      const [sub, file] = rest;
+      if (sub === 'install') {
+        if (!file) fail('license install <file>');
+        let licence: unknown;
+        try {
+          licence = JSON.parse(readFileSync(file, 'utf8'));
+        } catch (err) {
+          fail(`${file} is not a licence file: ${(err as Error).message}`);
+        }
+        await call('PUT', '/api/v1/license', licence);
+      } else if (sub) return fail('license | license install <file>');
+      const view = (await call('GET', '/api/v1/license')) as {
+        mode: string;
+        state: string;
+        license: { licenseId: string; customer: string; expiresAt: string | null } | null;
+        servers: Record<string, unknown>[];
+        warnings: string[];
+      };
+      console.log(`mode ${view.mode}, ${view.state}${view.license ? `: ${view.license.licenseId} for ${view.license.customer}, expires ${view.license.expiresAt ?? 'never'}` : ' (no licence installed)'}`);
+      table(view.servers, ['role', 'installationId', 'serverId', 'leases', 'licensed']);
+      for (const warning of view.warnings) console.log(`warning: ${warning}`);
+      return;
+    }
+    case 'leases':
+      return table(((await call('GET', '/api/v1/leases?limit=1000')) as { items: Record<string, unknown>[] }).items, ['mac', 'grantedAt', 'renewedAt', 'expiresAt', 'relayId', 'valid']);
+    case 'lease': {
+      const [sub, mac] = rest;
+      if (sub === 'revoke' && mac) return void (await call('DELETE', `/api/v1/leases/${encodeURIComponent(mac)}`));
+      return fail('lease revoke <mac>');
+    }
+    case 'shadow': {
+      const [terminal, mode] = rest;
+      if (!terminal) fail('shadow <terminal id or MAC> [interactive]');
+      const body = { mode: mode === 'interactive' ? 'interactive' : 'view-only' };
+      return console.log(JSON.stringify(await call('POST', `/api/v1/terminals/${encodeURIComponent(terminal)}/shadow`, body), null, 2));
     }
     case 'audit': {
       const query = rest[0] ? `&entity=${encodeURIComponent(rest[0])}` : '';

@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { installDemoLicense } from '../demo/install-demo-license';
 import { seedDemoData } from './demo-data';
 import { localObjectStore } from './object-store';
 import { startNodeScript, waitFor, type Started } from './processes';
@@ -57,6 +58,9 @@ async function main() {
   };
   const demo = await seedDemoData(api, s3);
   if (demo.seeded) log('demo data created', { terminals: demo.macs });
+  // A demo licence bound to this machine's installation id, signed with the demo key (infra/demo/).
+  const licence = await installDemoLicense({ url: primaryUrl, adminToken });
+  log(licence.installed ? 'demo licence installed' : 'demo licence already installed', { licenseId: licence.license.licenseId, expiresAt: licence.license.expiresAt });
 
   const relayTokenFile = join(dataDir, 'local-relay-token');
   if (!existsSync(relayTokenFile)) {
@@ -68,6 +72,7 @@ async function main() {
 Tandem is running on this machine.
   handler (primary)   ${primaryUrl}        health: ${primaryUrl}/healthz   API: ${primaryUrl}/api/v1/openapi.json
   admin token         ${adminToken}
+  licence             ${licence.license.licenseId}: demo key, not for production (${primaryUrl}/api/v1/license)
                       (saved in ${tokenFile}, mode 0600)
   object store (S3)   ${s3.endpoint}   bucket ${s3.bucket}
 Try: curl -H "Authorization: Bearer ${adminToken}" ${primaryUrl}/api/v1/terminals

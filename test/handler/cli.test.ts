@@ -32,6 +32,15 @@ describe('npx tandem (operator CLI)', () => {
     expect(list.stdout).not.toContain(token);
   });
 
+  it('shows the licence and the leases, and grants a shadow', async () => {
+    const licence = await tandem(['license']);
+    expect(licence.stdout).toContain('mode demo, demo (no licence installed)');
+    expect(licence.stdout).toMatch(/primary\s+TDM-/);
+    const shadow = JSON.parse((await tandem(['shadow', 'AA-BB-CC-DD-EE-01'])).stdout);
+    expect(shadow.grant.payload).toMatchObject({ mode: 'view-only', terminal: { mac: 'aa:bb:cc:dd:ee:01' } });
+    expect((await tandem(['leases'])).stdout).toContain('mac');
+  });
+
   it('explains a refusal and exits non-zero', async () => {
     await expect(tandem(['add-terminal', 'not-a-mac', 'x'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('invalid_field') });
   });

@@ -1,6 +1,7 @@
 import { freePort } from './ports';
 import { apiClient, startHandler, type ApiClient, type HandlerProcess } from './handler';
 import { waitFor } from '../../infra/local/processes';
+import { pairLicensePayload, testVendor, type TestVendor } from './licensing';
 
 export interface PairMember {
   handler: HandlerProcess;
@@ -18,28 +19,37 @@ export interface Pair {
 /**
  * Two real handler processes on loopback, each with its own database, that know
  * each other as peers: `a` is the primary, `b` the secondary. Both are given the
- * same peer token, which each accepts (TANDEM_PEER_TOKEN is bootstrapped).
+ * same peer token, which each accepts (TANDEM_PEER_TOKEN is bootstrapped), and a
+ * vendor key made for the test. A pair licence for `mode`, signed with that key,
+ * is installed on `a` and reaches `b` by synchronisation, as in the field.
  */
-export async function startPair(options: { mode: 'none' | 'mirrored' | 'full'; env?: Record<string, string>; envA?: Record<string, string>; envB?: Record<string, string> }): Promise<Pair> {
+export async function startPair(options: {
+  mode: 'mirrored' | 'full';
+  env?: Record<string, string>;
+  envA?: Record<string, string>;
+  envB?: Record<string, string>;
+  /** Members that must hold the licence before the pair is handed out (default both). */
+  licensed?: ('a' | 'b')[];
+  /** Runs before the licence is installed, while both servers still take writes (tokens on a future mirrored secondary). */
+  prepare?: (pair: Pair) => Promise<void>;
+}): Promise<Pair> {
+  const vendor = await testVendor();
   const [portA, portB] = [await freePort(), await freePort()];
   const token = `tdm_test_pair_${portA}_${portB}`;
-  const common = { TANDEM_SYNC_MODE: options.mode, TANDEM_PEER_TOKEN: token, TANDEM_SYNC_INTERVAL_MS: '60000', ...options.env };
-  const members: Partial<Record<'a' | 'b', PairMember>> = {};
+  const common = { TANDEM_PEER_TOKEN: token, TANDEM_SYNC_INTERVAL_MS: '60000', TANDEM_LICENSE_PUBLIC_KEY: vendor.publicKey, ...options.env };
   const member = (handler: HandlerProcess): PairMember => ({ handler, admin: apiClient(handler.url, handler.adminToken) });
-  try {
-    const [a, b] = await Promise.all([
-      startHandler({ port: portA, env: { ...common, TANDEM_SERVER_ID: 'server-a', TANDEM_ROLE: 'primary', TANDEM_PEER_URL: `http://127.0.0.1:${portB}`, ...options.envA } }),
-      startHandler({ port: portB, env: { ...common, TANDEM_SERVER_ID: 'server-b', TANDEM_ROLE: 'secondary', TANDEM_PEER_URL: `http://127.0.0.1:${portA}`, ...options.envB } }),
-    ]);
-    members.a = member(a);
-    members.b = member(b);
-  } catch (err) {
-    await Promise.all(Object.values(members).map((m) => m?.handler.kill()));
-    throw err;
+  const started = await Promise.allSettled([
+    startHandler({ port: portA, env: { ...common, TANDEM_SERVER_ID: 'server-a', TANDEM_ROLE: 'primary', TANDEM_PEER_URL: `http://127.0.0.1:${portB}`, ...options.envA } }),
+    startHandler({ port: portB, env: { ...common, TANDEM_SERVER_ID: 'server-b', TANDEM_ROLE: 'secondary', TANDEM_PEER_URL: `http://127.0.0.1:${portA}`, ...options.envB } }),
+  ]);
+  const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  if (running.length < 2) {
+    await Promise.all(running.map((h) => h.kill()));
+    throw (started.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
   }
   const pair: Pair = {
-    a: members.a!,
-    b: members.b!,
+    a: member(running[0]),
+    b: member(running[1]),
     restart: async (which) => {
       const next = member(await pair[which].handler.restart());
       pair[which] = next;
@@ -49,7 +59,22 @@ export async function startPair(options: { mode: 'none' | 'mirrored' | 'full'; e
       await Promise.all([pair.a.handler.stop(), pair.b.handler.stop()]);
     },
   };
+  try {
+    await options.prepare?.(pair);
+    await installPairLicence(pair, vendor, options.mode, options.licensed ?? ['a', 'b']);
+  } catch (err) {
+    await Promise.all([pair.a.handler.kill(), pair.b.handler.kill()]);
+    throw err;
+  }
   return pair;
+}
+
+/** Signs a pair licence naming both members' installation ids, installs it on the primary, and waits until `licensed` run under it. */
+export async function installPairLicence(pair: Pair, vendor: TestVendor, mode: 'mirrored' | 'full', licensed: ('a' | 'b')[]): Promise<void> {
+  const [a, b] = await Promise.all([pair.a, pair.b].map(async (m) => (await m.admin.get('/api/v1/server')).body.installationId as string));
+  const installed = await pair.a.admin.call('PUT', '/api/v1/license', await vendor.sign(pairLicensePayload(a, b, mode, 100)));
+  if (installed.status !== 200) throw new Error(`installing the licence: ${installed.status} ${JSON.stringify(installed.body)}`);
+  for (const which of licensed) await eventually(pair[which].admin, '/api/v1/license', (r) => r.body?.mode === mode, `${which} to run under the ${mode} licence`);
 }
 
 /** Polls a GET on a member until `accept` holds for the answer. */

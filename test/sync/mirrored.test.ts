@@ -8,8 +8,13 @@ describe('mirrored redundancy: the secondary follows the primary', () => {
   let relayB: ApiClient;
   let terminalId: string;
   beforeAll(async () => {
-    pair = await startPair({ mode: 'mirrored' });
-    relayB = apiClient(pair.b.handler.url, await createToken(pair.b.admin, 'relay'));
+    // API tokens are per server: the relay's is made on the secondary before it turns read-only.
+    pair = await startPair({
+      mode: 'mirrored',
+      prepare: async (p) => {
+        relayB = apiClient(p.b.handler.url, await createToken(p.b.admin, 'relay'));
+      },
+    });
   });
   afterAll(async () => {
     await pair?.stop();
@@ -25,6 +30,15 @@ describe('mirrored redundancy: the secondary follows the primary', () => {
     const boot = await relayB.get('/api/v1/boot/terminals/aa:bb:cc:04:00:01');
     expect(boot.status).toBe(200);
     expect(boot.body).toMatchObject({ name: 'hall-2-a', videoResolution: '1920x1080', groupPath: ['hall-2'] });
+  });
+
+  it('refuses a write on the secondary, naming the primary', async () => {
+    const refused = await pair.b.admin.post('/api/v1/terminal-servers', { name: 'rds-on-b', host: '10.4.0.9' });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'mirrored_secondary_read_only', primaryUrl: pair.a.handler.url });
+    const revert = await pair.b.admin.post(`/api/v1/changes/${crypto.randomUUID()}/revert`, {});
+    expect(revert.body.code).toBe('mirrored_secondary_read_only');
+    expect((await pair.b.admin.get('/api/v1/terminal-servers?limit=1000')).body.items.map((t: { name: string }) => t.name)).not.toContain('rds-on-b');
   });
 
   it('flows one way only: the secondary pulls, the primary does not', async () => {
@@ -78,7 +92,7 @@ describe('mirrored redundancy: the secondary follows the primary', () => {
 describe('mirrored redundancy with the secondary out of reach', () => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair({ mode: 'mirrored', envA: { TANDEM_PEER_URL: `http://127.0.0.1:${await freePort()}` } });
+    pair = await startPair({ mode: 'mirrored', envA: { TANDEM_PEER_URL: `http://127.0.0.1:${await freePort()}` }, licensed: ['a'] });
   });
   afterAll(async () => {
     await pair?.stop();

@@ -5,6 +5,7 @@ import { applyChanges } from '../../functions/sync/apply';
 import { pullFromPeer } from '../../functions/sync/engine';
 import type { WireChange } from '../../functions/sync/wire';
 import { inProcessHandler } from '../support/in-process';
+import { licensedInProcess, licensePayload, testVendor } from '../support/licensing';
 import { freePort } from '../support/ports';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -48,7 +49,7 @@ describe('the sync API between peers', () => {
   let peerToken: string;
   let schemaVersion: number;
   beforeAll(async () => {
-    h = await inProcessHandler({ syncModeOverride: 'full', serverId: 'server-p' });
+    h = await inProcessHandler({ serverId: 'server-p' });
     peerToken = (await h.request('POST', '/api/v1/tokens', { token: h.adminToken, body: { role: 'peer', name: 'the-peer' } })).body.token;
     schemaVersion = (await h.request('GET', '/healthz')).body.schemaVersion;
   });
@@ -85,9 +86,11 @@ describe('the sync API between peers', () => {
     expect(none.body).toMatchObject({ changes: [], pending: 0, next: rest.body.next });
   });
 
-  it('refuses to serve changes in a single-server mode', async () => {
-    const single = await inProcessHandler({ syncModeOverride: 'none' });
+  it('refuses to serve changes under a single-server licence', async () => {
+    const vendor = await testVendor();
+    const single = await licensedInProcess(vendor);
     try {
+      expect((await single.install(await vendor.sign(licensePayload(single.installationId)))).status).toBe(200);
       const token = (await single.request('POST', '/api/v1/tokens', { token: single.adminToken, body: { role: 'peer', name: 'p' } })).body.token;
       const res = await single.request('GET', '/api/v1/sync/changes', { token, headers: { 'x-tandem-server-id': 'x', 'x-tandem-schema-version': String(schemaVersion) } });
       expect(res.status).toBe(409);
@@ -105,12 +108,12 @@ describe('a pull from a peer at another schema version', () => {
   let peerUrl: string;
   let token: string;
   beforeAll(async () => {
-    peer = await inProcessHandler({ syncModeOverride: 'full', serverId: 'server-p' });
+    peer = await inProcessHandler({ serverId: 'server-p' });
     token = (await peer.request('POST', '/api/v1/tokens', { token: peer.adminToken, body: { role: 'peer', name: 'q' } })).body.token;
     const port = await freePort();
     server = serve({ fetch: peer.app.fetch, hostname: '127.0.0.1', port });
     peerUrl = `http://127.0.0.1:${port}`;
-    puller = await inProcessHandler({ syncModeOverride: 'full', serverId: 'server-q', peer: { url: peerUrl, token } });
+    puller = await inProcessHandler({ serverId: 'server-q', peerUrl, peerToken: token });
     // The puller's database is one migration ahead.
     await puller.db.client.execute("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('from-a-newer-release', 1)");
   });
@@ -121,7 +124,7 @@ describe('a pull from a peer at another schema version', () => {
   });
 
   it('fails with schema_mismatch and says so in the status and in "synchronise now"', async () => {
-    const result = await pullFromPeer({ db: puller.db, serverId: 'server-q', role: 'primary', now: () => new Date(), log: () => {}, syncModeOverride: 'full', peer: { url: peerUrl, token } });
+    const result = await pullFromPeer({ db: puller.db, serverId: 'server-q', role: 'primary', now: () => new Date(), log: () => {}, peerUrl, peerToken: token });
     expect(result.outcome).toBe('failed');
     expect(result.error?.code).toBe('schema_mismatch');
     const status = await puller.request('GET', '/api/v1/sync/status', { token: puller.adminToken });
@@ -137,7 +140,7 @@ describe('a pull from a peer at another schema version', () => {
 describe('applying a pulled batch', () => {
   let h: InProcess;
   beforeAll(async () => {
-    h = await inProcessHandler({ syncModeOverride: 'full' });
+    h = await inProcessHandler();
   });
   afterAll(() => h?.close());
 

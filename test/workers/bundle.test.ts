@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedMigrations } from '../../db/embedded-migrations';
 import { bootDocumentSchema } from '../../functions/domain/boot-document';
 import { startHranaServer, type HranaServer } from '../support/hrana-server';
+import { licensePayload, testVendor, type TestVendor } from '../support/licensing';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -19,6 +20,7 @@ let mf: Miniflare | undefined;
 let unconfigured: Miniflare | undefined;
 let scriptPath: string;
 let outdir: string;
+let vendor: TestVendor;
 
 /** The bundle that `wrangler deploy --env primary` would upload, run by workerd. */
 beforeAll(async () => {
@@ -31,6 +33,7 @@ beforeAll(async () => {
   const config = unstable_readConfig({ config: join(root, 'wrangler.toml'), env: 'primary' });
 
   database = await startHranaServer({ file: join(dir, 'primary.db'), authToken: 'db-secret' });
+  vendor = await testVendor();
   mf = new Miniflare({
     scriptPath,
     modules: true,
@@ -42,6 +45,7 @@ beforeAll(async () => {
       DATABASE_URL: database.url,
       DATABASE_AUTH_TOKEN: 'db-secret',
       TANDEM_ADMIN_TOKEN: adminToken,
+      TANDEM_LICENSE_PUBLIC_KEY: vendor.publicKey,
     },
   });
   await mf.ready;
@@ -83,6 +87,8 @@ describe('the Workers bundle in workerd', () => {
       role: 'primary',
       schemaVersion: embeddedMigrations.length,
       database: 'ok',
+      license: expect.objectContaining({ mode: 'demo', servesTerminals: true }),
+      warnings: [],
     });
   });
 
@@ -119,6 +125,23 @@ describe('the Workers bundle in workerd', () => {
     expect(created.map((r) => r.status)).toEqual(Array(10).fill(201));
     const list = await call('GET', '/api/v1/terminals?limit=100', adminToken);
     expect(list.body.items.filter((t: { name: string }) => t.name.startsWith('bench-'))).toHaveLength(10);
+  });
+
+  it('checks licences and counts leases in the database (no lease view in a stateless isolate)', async () => {
+    const { installationId } = (await call('GET', '/api/v1/server', adminToken)).body;
+    const file = await vendor.sign(licensePayload(installationId, { products: [{ product: 'terminal-connection', quantity: 3, appliesTo: 'primary' }] }));
+    const forged = structuredClone(file);
+    forged.payload.products[0].quantity = 3000;
+    expect((await call('PUT', '/api/v1/license', adminToken, forged)).body.code).toBe('license_signature_invalid');
+    expect((await call('PUT', '/api/v1/license', adminToken, file)).status).toBe(200);
+
+    const relay = (await call('POST', '/api/v1/tokens', adminToken, { role: 'relay', name: 'relay-licensed' })).body.token;
+    // aa:bb:cc:00:00:01 took a lease when it booted above; two more fit, the fourth terminal does not.
+    expect((await call('GET', '/api/v1/boot/terminals/aa:bb:cc:00:01:00', relay)).status).toBe(200);
+    expect((await call('GET', '/api/v1/boot/terminals/aa:bb:cc:00:01:01', relay)).status).toBe(200);
+    expect((await call('GET', '/api/v1/boot/terminals/aa:bb:cc:00:01:02', relay)).body).toMatchObject({ code: 'license_exhausted', count: 3 });
+    expect((await call('GET', '/api/v1/boot/terminals/aabbcc000001', relay)).status).toBe(200);
+    expect((await call('GET', '/api/v1/leases', adminToken)).body.total).toBe(3);
   });
 
   it('refuses the boot API without a token', async () => {

@@ -1,0 +1,233 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import { terminals } from '../../db/schema';
+import { notFound } from '../domain/errors';
+import { DEMO_LICENSE_PUBLIC_KEY, expiryOf, licenseFileSchema, licensedTerminals, servingRefusal } from '../domain/license';
+import { parseMac } from '../domain/mac';
+import { access } from '../domain/roles';
+import { shadowGrantPayload, shadowModes, signShadowGrant } from '../domain/shadow-grant';
+import { actorOf, type AppDeps, type AppEnv } from '../http/context';
+import { declareRoute, type RouteTable } from '../http/route';
+import { recordAudit } from '../services/audit';
+import { licensingOf } from '../services/license';
+import { serverIdentityOf } from '../services/server-identity';
+import { requireMac } from './boot';
+
+const problem = { description: 'Problem document (RFC 9457)' };
+const page = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** The server's identity, its licence with usage per server, leases, and shadow grants. */
+export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
+  declareRoute(
+    app,
+    table,
+    {
+      method: 'get',
+      path: '/api/v1/server',
+      access: access.identify,
+      summary: "This server: installation id (what a licence binds to), role, redundancy mode, and the public key of its shadow grants",
+      tags: ['licensing'],
+    },
+    async (c) => {
+      const deps = c.var.deps;
+      const identity = await serverIdentityOf(deps.db, deps.now);
+      const licensing = licensingOf(deps);
+      const state = await licensing.state();
+      return c.json({
+        serverId: deps.serverId,
+        role: deps.role,
+        installationId: identity.installationId,
+        installedAt: identity.createdAt,
+        redundancyMode: state.mode,
+        peerUrl: deps.peerUrl ?? null,
+        shadowGrantKey: { algorithm: 'Ed25519', publicKey: identity.shadowPublicKey },
+        licensePublicKey: { fingerprint: await licensing.publicKeyFingerprint(), demo: licensing.settings.publicKey === DEMO_LICENSE_PUBLIC_KEY },
+      });
+    },
+  );
+
+  declareRoute(
+    app,
+    table,
+    { method: 'get', path: '/api/v1/license', access: access.read, summary: 'The installed licence, with usage per server (leases / licensed count)', tags: ['licensing'] },
+    async (c) => c.json(await licenseView(c.var.deps)),
+  );
+
+  declareRoute(
+    app,
+    table,
+    {
+      method: 'put',
+      path: '/api/v1/license',
+      access: access.administer,
+      writes: true,
+      summary: 'Install or replace the licence: a signed licence file { payload, signature }',
+      tags: ['licensing'],
+      request: { body: { required: true, content: { 'application/json': { schema: licenseFileSchema } } } },
+      responses: {
+        200: { description: 'Installed; the licence view' },
+        400: problem,
+        422: { description: 'license_signature_invalid, license_malformed, license_wrong_installation, license_expired or license_inconsistent (naming the rule)' },
+      },
+    },
+    async (c) => {
+      await licensingOf(c.var.deps).install(c.req.valid('json'), actorOf(c.var.principal));
+      return c.json(await licenseView(c.var.deps));
+    },
+  );
+
+  declareRoute(
+    app,
+    table,
+    { method: 'get', path: '/api/v1/license/usage', access: access.readOrPeer, summary: "This server's leases in use against its licensed count (the peer shows it in its licence view)", tags: ['licensing'] },
+    async (c) => c.json(await licensingOf(c.var.deps).usage()),
+  );
+
+  declareRoute(
+    app,
+    table,
+    { method: 'get', path: '/api/v1/leases', access: access.read, summary: "This server's terminal-connection leases", tags: ['licensing'], request: { query: page } },
+    async (c) => {
+      const { limit, offset } = c.req.valid('query');
+      const leases = await licensingOf(c.var.deps).leases.list({ limit, offset });
+      return c.json({
+        items: leases.items.map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),
+        total: leases.total,
+        limit,
+        offset,
+      });
+    },
+  );
+
+  declareRoute(
+    app,
+    table,
+    {
+      method: 'delete',
+      path: '/api/v1/leases/{mac}',
+      access: access.administer,
+      writes: true,
+      summary: "Revoke a terminal's lease on this server, freeing its connection at once",
+      tags: ['licensing'],
+      request: { params: z.object({ mac: z.string().max(64) }) },
+      responses: { 204: { description: 'Revoked' }, 404: problem },
+    },
+    async (c) => {
+      const mac = requireMac(c.req.valid('param').mac);
+      if (!(await licensingOf(c.var.deps).leases.revoke(mac, actorOf(c.var.principal)))) throw notFound('lease', mac);
+      return c.body(null, 204);
+    },
+  );
+
+  declareRoute(
+    app,
+    table,
+    {
+      method: 'post',
+      path: '/api/v1/terminals/{id}/shadow',
+      access: access.configure,
+      writes: true,
+      summary: "Grant a short-lived, signed permission to shadow a terminal's session (view-only or interactive), verifiable offline",
+      tags: ['terminals'],
+      request: {
+        params: z.object({ id: z.string().min(1).max(64) }),
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z.object({ mode: z.enum(shadowModes).default('view-only'), ttlSeconds: z.number().int().min(30).max(3600).default(300) }).strict(),
+            },
+          },
+        },
+      },
+      responses: { 201: { description: 'The signed shadow grant' }, 403: problem, 404: problem },
+    },
+    async (c) => {
+      const deps = c.var.deps;
+      const { mode, ttlSeconds } = c.req.valid('json');
+      const idOrMac = c.req.valid('param').id;
+      const refusal = servingRefusal(await licensingOf(deps).state(), deps.role);
+      if (refusal) throw refusal;
+      const mac = parseMac(idOrMac);
+      const terminal =
+        (await deps.db.orm.select().from(terminals).where(eq(terminals.id, idOrMac)).get()) ??
+        (mac ? await deps.db.orm.select().from(terminals).where(eq(terminals.mac, mac)).get() : undefined);
+      if (!terminal) throw notFound('terminal', idOrMac);
+      const identity = await serverIdentityOf(deps.db, deps.now);
+      const at = deps.now();
+      const actor = actorOf(c.var.principal);
+      const payload = shadowGrantPayload({
+        grantId: crypto.randomUUID(),
+        installationId: identity.installationId,
+        serverId: deps.serverId,
+        terminal: { id: terminal.id, mac: terminal.mac, name: terminal.name },
+        grantedTo: actor,
+        mode,
+        now: at,
+        ttlSeconds,
+      });
+      const grant = await signShadowGrant(payload, identity.shadowSigningKey);
+      await deps.db.write((tx) => recordAudit(tx, deps.serverId, at, { actor, action: 'shadow.grant', entity: 'terminal', entityId: terminal.id, after: payload }));
+      return c.json({ grant, publicKey: identity.shadowPublicKey, expiresAt: payload.expiresAt }, 201);
+    },
+  );
+}
+
+type Usage = Awaited<ReturnType<ReturnType<typeof licensingOf>['usage']>>;
+
+/** The licence as an admin reads it: what it says, whether it holds here, and usage per server. */
+async function licenseView(deps: AppDeps) {
+  const licensing = licensingOf(deps);
+  const state = await licensing.state();
+  const health = await licensing.health();
+  const self = await licensing.usage();
+  const license = state.license;
+  const peer = license && license.installations.length > 1 ? await peerUsage(deps) : null;
+  const servers = license
+    ? license.installations.map((i) => {
+        const mine = i.id === self.installationId;
+        const other = !mine && peer?.installationId === i.id ? peer : null;
+        return {
+          installationId: i.id,
+          role: i.role,
+          self: mine,
+          serverId: mine ? self.serverId : (other?.serverId ?? null),
+          licensed: licensedTerminals(license, i.role),
+          leases: mine ? self.leases : (other?.leases ?? null),
+          reachable: mine ? true : other !== null,
+        };
+      })
+    : [{ installationId: self.installationId, role: self.role, self: true, serverId: self.serverId, licensed: self.licensed, leases: self.leases, reachable: true }];
+  return {
+    installed: state.record !== null,
+    mode: state.mode,
+    state: health.state,
+    problem: state.problem ? { code: state.problem.code, detail: state.problem.detail } : null,
+    license,
+    expiry: license ? expiryOf(license, deps.now(), licensing.settings.graceDays) : null,
+    version: state.record?.version ?? null,
+    installedAt: state.record?.updatedAt ?? null,
+    licensePublicKey: { fingerprint: await licensing.publicKeyFingerprint(), demo: licensing.settings.publicKey === DEMO_LICENSE_PUBLIC_KEY },
+    leaseTtlSeconds: licensing.settings.leaseTtlSeconds,
+    graceDays: licensing.settings.graceDays,
+    servers,
+    warnings: health.warnings,
+  };
+}
+
+/** The peer's own usage, asked over the peer API; null when it does not answer within a moment. */
+async function peerUsage(deps: AppDeps): Promise<Usage | null> {
+  if (!deps.peerUrl || !deps.peerToken) return null;
+  try {
+    const res = await fetch(new URL('/api/v1/license/usage', deps.peerUrl), {
+      headers: { authorization: `Bearer ${deps.peerToken}` },
+      signal: AbortSignal.timeout(1500),
+    });
+    return res.ok ? ((await res.json()) as Usage) : null;
+  } catch {
+    return null;
+  }
+}

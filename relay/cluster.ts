@@ -1,0 +1,110 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from './observe/log';
+import { type Metrics, type MetricSnapshot, mergeSnapshots, renderSnapshots } from './observe/metrics';
+
+/**
+ * Spreads the relay over several processes (one event loop per core). Workers share the TFTP
+ * listening socket and the HTTP port; each owns the transfers it accepts. The primary only
+ * starts, restarts and stops workers, and adds up their metrics for /metrics.
+ */
+/** Set by the primary in the environment of the worker that runs the relay's singletons. */
+export const SINGLETON_ENV = 'TANDEM_RELAY_SINGLETONS';
+
+type Message =
+  | { type: 'metrics-request'; id: number }
+  | { type: 'metrics-collect'; id: number }
+  | { type: 'metrics-snapshot'; id: number; snapshot: MetricSnapshot[] }
+  | { type: 'metrics-result'; id: number; snapshots: MetricSnapshot[] };
+
+export function runPrimary(workers: number, log: Logger): void {
+  let stopping = false;
+  let nextRequest = 1;
+  const restarts = { count: 0 };
+  const collecting = new Map<number, { from: Worker; replyId: number; snapshots: MetricSnapshot[][]; waiting: number; timer: NodeJS.Timeout }>();
+
+  const finish = (id: number) => {
+    const c = collecting.get(id);
+    if (!c) return;
+    collecting.delete(id);
+    clearTimeout(c.timer);
+    const restartsMetric: MetricSnapshot = {
+      name: 'relay_worker_restarts_total',
+      help: 'Relay worker processes started again after they died.',
+      kind: 'counter',
+      values: [['', restarts.count]],
+    };
+    if (c.from.isConnected()) c.from.send({ type: 'metrics-result', id: c.replyId, snapshots: [...mergeSnapshots(c.snapshots), restartsMetric] } satisfies Message);
+  };
+
+  // One worker runs what a relay needs once (firmware sync, proxyDHCP); its replacement takes it over.
+  const singletons = new Map<number, boolean>();
+  const fork = (singleton: boolean) => {
+    const worker = cluster.fork({ [SINGLETON_ENV]: singleton ? '1' : '0' });
+    singletons.set(worker.id, singleton);
+    worker.on('message', (message: Message) => {
+      if (message.type === 'metrics-request') {
+        const id = nextRequest++;
+        const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && w.isConnected());
+        collecting.set(id, { from: worker, replyId: message.id, snapshots: [], waiting: alive.length, timer: setTimeout(() => finish(id), 1000) });
+        for (const w of alive) w.send({ type: 'metrics-collect', id } satisfies Message);
+      } else if (message.type === 'metrics-snapshot') {
+        const c = collecting.get(message.id);
+        if (!c) return;
+        c.snapshots.push(message.snapshot);
+        if (--c.waiting <= 0) finish(message.id);
+      }
+    });
+    return worker;
+  };
+
+  for (let i = 0; i < workers; i++) fork(i === 0);
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        log.info('relay_stopped', {});
+        process.exit(0);
+      }
+      return;
+    }
+    restarts.count++;
+    const singleton = singletons.get(worker.id) ?? false;
+    singletons.delete(worker.id);
+    log.error('relay_worker_died', { worker: worker.id, code, signal });
+    setTimeout(() => fork(singleton), 200);
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('relay_stopping', { signal });
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** In a worker: answers the primary's collection calls, and asks it for the relay-wide text. */
+export function workerMetrics(local: Metrics): () => Promise<string> {
+  let nextId = 1;
+  const waiting = new Map<number, (snapshots: MetricSnapshot[]) => void>();
+  process.on('message', (message: Message) => {
+    if (message.type === 'metrics-collect') process.send?.({ type: 'metrics-snapshot', id: message.id, snapshot: local.snapshot() } satisfies Message);
+    else if (message.type === 'metrics-result') {
+      waiting.get(message.id)?.(message.snapshots);
+      waiting.delete(message.id);
+    }
+  });
+  return () =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        resolve(local.render());
+      }, 2000);
+      waiting.set(id, (snapshots) => {
+        clearTimeout(timer);
+        resolve(renderSnapshots(snapshots));
+      });
+      process.send?.({ type: 'metrics-request', id } satisfies Message);
+    });
+}

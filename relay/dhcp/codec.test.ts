@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { macToBytes } from '../../functions/domain/mac';
+import { decodeDhcp, DhcpMessage, DhcpOption, type DhcpPacket, encodeDhcp } from './codec';
+import { pxeReply } from './pxe-offer';
+
+const settings = { address: '10.20.0.5', httpPort: 8080, relayId: 'relay-a', biosFile: 'undionly.kpxe', efiFile: 'snponly.efi' };
+
+function discover(options: Array<[number, Uint8Array | string]>, mac = 'aa:bb:cc:00:00:01'): DhcpPacket {
+  const chaddr = new Uint8Array(16);
+  chaddr.set(macToBytes(mac));
+  return {
+    op: 1,
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    xid: 0x1234abcd,
+    secs: 4,
+    flags: 0x8000,
+    ciaddr: '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: '0.0.0.0',
+    chaddr,
+    sname: '',
+    file: '',
+    options: new Map(options.map(([code, v]) => [code, typeof v === 'string' ? Buffer.from(v, 'latin1') : v])),
+  };
+}
+
+const pxeDiscover = (arch: number, extra: Array<[number, Uint8Array | string]> = []) =>
+  discover([
+    [DhcpOption.MESSAGE_TYPE, Uint8Array.of(DhcpMessage.DISCOVER)],
+    [DhcpOption.VENDOR_CLASS, `PXEClient:Arch:${String(arch).padStart(5, '0')}:UNDI:003016`],
+    [DhcpOption.CLIENT_ARCH, Uint8Array.of(arch >> 8, arch & 0xff)],
+    [DhcpOption.CLIENT_GUID, Uint8Array.of(0, ...new Array(16).fill(7))],
+    ...extra,
+  ]);
+
+describe('DHCP codec', () => {
+  it('round-trips a PXE DISCOVER', () => {
+    const packet = pxeDiscover(7);
+    const decoded = decodeDhcp(encodeDhcp(packet));
+    expect(decoded.ok).toBe(true);
+    if (!decoded.ok) return;
+    expect(decoded.packet).toMatchObject({ op: 1, xid: 0x1234abcd, flags: 0x8000, hlen: 6, ciaddr: '0.0.0.0' });
+    expect(Buffer.from(decoded.packet.options.get(DhcpOption.VENDOR_CLASS)!).toString()).toBe('PXEClient:Arch:00007:UNDI:003016');
+  });
+
+  it('refuses short packets, a missing cookie and options that run past the end', () => {
+    expect(decodeDhcp(new Uint8Array(100)).ok).toBe(false);
+    expect(decodeDhcp(new Uint8Array(300)).ok).toBe(false);
+    const bytes = encodeDhcp(pxeDiscover(0));
+    const cut = Buffer.concat([bytes.subarray(0, 240), Buffer.from([60, 40, 1, 2])]);
+    expect(decodeDhcp(cut)).toMatchObject({ ok: false });
+  });
+
+  it('concatenates repeated options (RFC 3396)', () => {
+    const bytes = Buffer.concat([encodeDhcp(discover([])).subarray(0, 240), Buffer.from([77, 2, 0x69, 0x50, 77, 2, 0x58, 0x45, 255])]);
+    const decoded = decodeDhcp(bytes);
+    expect(decoded.ok && Buffer.from(decoded.packet.options.get(77)!).toString()).toBe('iPXE');
+  });
+});
+
+describe('pxeReply', () => {
+  it('offers undionly.kpxe to a BIOS PXE client, with no address and discovery control 8', () => {
+    const reply = pxeReply(pxeDiscover(0), settings)!;
+    expect(reply).toMatchObject({ op: 2, xid: 0x1234abcd, yiaddr: '0.0.0.0', siaddr: '10.20.0.5', file: 'undionly.kpxe', sname: 'relay-a' });
+    expect(reply.options.get(DhcpOption.MESSAGE_TYPE)).toEqual(Uint8Array.of(DhcpMessage.OFFER));
+    expect(reply.options.get(DhcpOption.VENDOR_SPECIFIC)).toEqual(Uint8Array.of(6, 1, 8, 255));
+    expect(reply.options.get(DhcpOption.CLIENT_GUID)).toEqual(Uint8Array.of(0, ...new Array(16).fill(7)));
+  });
+
+  it('offers the EFI loader to UEFI clients and an HTTP URL to UEFI HTTP boot', () => {
+    expect(pxeReply(pxeDiscover(7), settings)!.file).toBe('snponly.efi');
+    expect(pxeReply(pxeDiscover(9), settings)!.file).toBe('snponly.efi');
+    const http = pxeReply(pxeDiscover(16), settings)!;
+    expect(http.file).toBe('http://10.20.0.5:8080/snponly.efi');
+    expect(Buffer.from(http.options.get(DhcpOption.VENDOR_CLASS)!).toString()).toBe('HTTPClient');
+  });
+
+  it('chains iPXE to the relay’s per-terminal boot script', () => {
+    const reply = pxeReply(pxeDiscover(7, [[DhcpOption.USER_CLASS, 'iPXE']]), settings)!;
+    expect(reply.file).toBe('http://10.20.0.5:8080/boot.ipxe?mac=aa:bb:cc:00:00:01');
+  });
+
+  it('acknowledges a REQUEST on the PXE port', () => {
+    const request = pxeDiscover(7);
+    request.options.set(DhcpOption.MESSAGE_TYPE, Uint8Array.of(DhcpMessage.REQUEST));
+    expect(pxeReply(request, settings)!.options.get(DhcpOption.MESSAGE_TYPE)).toEqual(Uint8Array.of(DhcpMessage.ACK));
+  });
+
+  it('leaves clients that are not PXE, and replies, to the DHCP server', () => {
+    expect(pxeReply(discover([[DhcpOption.MESSAGE_TYPE, Uint8Array.of(DhcpMessage.DISCOVER)]]), settings)).toBeNull();
+    expect(pxeReply({ ...pxeDiscover(0), op: 2 }, settings)).toBeNull();
+    const release = pxeDiscover(0);
+    release.options.set(DhcpOption.MESSAGE_TYPE, Uint8Array.of(DhcpMessage.RELEASE));
+    expect(pxeReply(release, settings)).toBeNull();
+  });
+});

@@ -1,0 +1,231 @@
+import { createReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import rangeParser from 'range-parser';
+import type { FileResolver, ServedFile } from '../files/served-file';
+import type { Logger } from '../observe/log';
+import type { Counter, Metrics } from '../observe/metrics';
+import type { TerminalBoot } from '../terminal-boot';
+import { ConfigError } from '../upstream/config-source';
+import { bootScript, errorScript } from './ipxe-script';
+import { sendProblem } from './problem';
+
+export interface HttpBootDeps {
+  files: FileResolver;
+  boot: TerminalBoot;
+  relayId: string;
+  health: () => Promise<{ status: number; body: unknown }>;
+  metricsText: () => Promise<string>;
+  log: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * HTTP boot: the served files (with Range), /config/{mac}, /boot.ipxe?mac=…, /healthz, /metrics.
+ * Plain node:http: the data path serves large buffers and streams with nothing in between.
+ */
+export class HttpBootServer {
+  readonly server: Server;
+  private readonly requests: Counter;
+  private readonly bytes: Counter;
+
+  constructor(private readonly deps: HttpBootDeps) {
+    this.requests = deps.metrics.counter('relay_http_requests_total', 'HTTP requests by route and status.');
+    this.bytes = deps.metrics.counter('relay_http_bytes_sent_total', 'File bytes sent over HTTP.');
+    this.server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+      this.handle(req, res).catch((error) => {
+        deps.log.error('http_request_failed', { error, url: req.url });
+        if (!res.headersSent) sendProblem(res, 500, 'internal_error', 'Internal error', 'the relay failed to answer; see its log');
+        else res.destroy();
+      });
+    });
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  /** Stops taking connections and waits for responses in flight (idle keep-alives are closed). */
+  close(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.closeAllConnections();
+      }, timeoutMs);
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.server.closeIdleConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://relay');
+    const route = this.route(url.pathname);
+    res.on('finish', () => this.requests.inc({ route, status: String(res.statusCode) }));
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendProblem(res, 405, 'method_not_allowed', 'Method not allowed', 'the relay serves files and configurations read-only', { allow: 'GET, HEAD' });
+      return;
+    }
+    switch (route) {
+      case 'healthz': {
+        const health = await this.deps.health();
+        return this.json(res, health.status, health.body);
+      }
+      case 'metrics': {
+        const text = await this.deps.metricsText();
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+        return;
+      }
+      case 'config': {
+        let mac: string;
+        try {
+          mac = decodeURIComponent(url.pathname.slice('/config/'.length)).replace(/\.json$/, '');
+        } catch {
+          return sendProblem(res, 400, 'invalid_mac', 'Not a MAC address', 'the path is not valid percent-encoding');
+        }
+        return this.config(req, res, mac);
+      }
+      case 'boot.ipxe':
+        return this.ipxe(req, res, url.searchParams.get('mac') ?? '');
+      default:
+        return this.file(req, res, url.pathname);
+    }
+  }
+
+  private route(pathname: string): string {
+    if (pathname === '/healthz') return 'healthz';
+    if (pathname === '/metrics') return 'metrics';
+    if (pathname.startsWith('/config/')) return 'config';
+    if (pathname === '/boot.ipxe') return 'boot.ipxe';
+    return 'file';
+  }
+
+  private json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+    const body = JSON.stringify(value);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
+    res.end(body);
+  }
+
+  private configProblem(res: ServerResponse, error: unknown): void {
+    if (!(error instanceof ConfigError)) throw error;
+    const titles: Record<string, string> = {
+      invalid_mac: 'Not a MAC address',
+      unknown_terminal: 'Unknown terminal',
+      license_exhausted: 'No terminal licence available',
+      no_configuration: 'No configuration available',
+    };
+    sendProblem(res, error.status, error.code, titles[error.code] ?? 'Error', error.message, error.status === 503 ? { 'retry-after': '10' } : {});
+  }
+
+  private async config(req: IncomingMessage, res: ServerResponse, mac: string): Promise<void> {
+    let info;
+    try {
+      info = await this.deps.boot.config(mac);
+    } catch (error) {
+      return this.configProblem(res, error);
+    }
+    const headers = { etag: info.etag, 'x-tandem-config-source': info.source, 'x-tandem-handler': info.handler, 'x-tandem-fetched-at': info.fetchedAt };
+    if (req.headers['if-none-match'] === info.etag) {
+      res.writeHead(304, { ...headers, 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
+    this.json(res, 200, info.document, headers);
+  }
+
+  private async ipxe(req: IncomingMessage, res: ServerResponse, mac: string): Promise<void> {
+    const baseUrl = `http://${req.headers.host ?? 'relay'}`;
+    let info;
+    try {
+      info = await this.deps.boot.withFirmware(mac);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      const body = errorScript(error.message);
+      res.writeHead(error.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-tandem-error': error.code });
+      res.end(body);
+      return;
+    }
+    const body = bootScript({ baseUrl, relayId: this.deps.relayId, document: info.document, source: info.source, firmware: info.firmware });
+    res.writeHead(200, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      'x-tandem-config-source': info.source,
+    });
+    res.end(body);
+  }
+
+  private async file(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    let name: string;
+    try {
+      name = decodeURIComponent(pathname).replace(/^\/+/, '');
+    } catch {
+      return sendProblem(res, 400, 'bad_path', 'Bad path', 'the path is not valid percent-encoding');
+    }
+    if (pathname.split('/').some((p) => p === '..' || p === '.')) return sendProblem(res, 403, 'forbidden_path', 'Forbidden', 'paths with .. are refused');
+    const opened = await this.deps.files.open(name, { protocol: 'http', remoteAddress: req.socket.remoteAddress ?? '' });
+    if (!opened.ok) {
+      const status = opened.reason === 'forbidden' ? 403 : opened.reason === 'not_found' ? 404 : 503;
+      return sendProblem(res, status, opened.reason, status === 404 ? 'Not found' : status === 403 ? 'Forbidden' : 'Unavailable', opened.message);
+    }
+    this.send(req, res, opened.file);
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, file: ServedFile): void {
+    const headers: Record<string, string | number> = {
+      'content-type': file.contentType,
+      etag: file.etag,
+      'last-modified': new Date(file.mtimeMs).toUTCString(),
+      'accept-ranges': 'bytes',
+      ...file.headers,
+    };
+    if (req.headers['if-none-match'] === file.etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    let start = 0;
+    let end = file.size - 1;
+    let status = 200;
+    const range = req.headers.range;
+    const ifRange = req.headers['if-range'];
+    if (range && (!ifRange || ifRange === file.etag)) {
+      const ranges = rangeParser(file.size, range, { combine: true });
+      if (ranges === -1) {
+        res.writeHead(416, { ...headers, 'content-range': `bytes */${file.size}` });
+        res.end();
+        return;
+      }
+      // Malformed (-2) or several ranges: the whole file, as RFC 9110 allows.
+      if (Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1) {
+        start = ranges[0].start;
+        end = ranges[0].end;
+        status = 206;
+        headers['content-range'] = `bytes ${start}-${end}/${file.size}`;
+      }
+    }
+    const length = Math.max(0, end - start + 1);
+    headers['content-length'] = length;
+    res.writeHead(status, headers);
+    if (req.method === 'HEAD' || length === 0) {
+      res.end();
+      return;
+    }
+    this.bytes.inc({}, length);
+    if (file.buffer) {
+      res.end(start === 0 && length === file.buffer.length ? file.buffer : file.buffer.subarray(start, end + 1));
+      return;
+    }
+    const stream = createReadStream(file.path!, { start, end, highWaterMark: 1024 * 1024 });
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+}

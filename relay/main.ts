@@ -1,0 +1,68 @@
+import cluster from 'node:cluster';
+import { hostname } from 'node:os';
+import { runPrimary, SINGLETON_ENV, workerMetrics } from './cluster';
+import { createLogger } from './observe/log';
+import { Metrics } from './observe/metrics';
+import { startRelay } from './relay';
+import { readSettings, SettingsError } from './settings';
+
+/** `npm run relay`: reads the environment, starts the relay (one process per core), stops gracefully. */
+async function main(): Promise<void> {
+  let settings;
+  try {
+    settings = readSettings(process.env, hostname());
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`relay: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const worker = cluster.isWorker ? cluster.worker!.id : null;
+  const log = createLogger({ service: 'relay', relayId: settings.relayId, pid: process.pid, ...(worker ? { worker } : {}) }, settings.logLevel);
+
+  if (cluster.isPrimary && settings.workers > 1) {
+    log.info('relay_starting', { workers: settings.workers, tftpPort: settings.tftpPort, httpPort: settings.httpPort, handlers: settings.handlers });
+    runPrimary(settings.workers, log);
+    return;
+  }
+
+  const metrics = new Metrics();
+  let relay;
+  try {
+    relay = await startRelay(settings, log, {
+      metrics,
+      metricsText: cluster.isWorker ? workerMetrics(metrics) : undefined,
+      runsSingletons: worker === null || process.env[SINGLETON_ENV] === '1',
+      worker: worker ?? undefined,
+    });
+  } catch (error) {
+    log.error('relay_start_failed', { error, hint: (error as NodeJS.ErrnoException).code === 'EACCES' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE' : undefined });
+    process.exit(1);
+  }
+  log.info('relay_listening', {
+    host: settings.host,
+    tftpPort: relay.tftpPort,
+    httpPort: relay.httpPort,
+    ...(relay.dhcp ? { proxyDhcp: relay.dhcp, advertiseAddress: settings.dhcp.advertiseAddress } : {}),
+    handlers: settings.handlers,
+    bootDir: settings.bootDir,
+    cacheDir: settings.cacheDir,
+  });
+
+  let stopping = false;
+  const stop = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('relay_draining', { reason });
+    await relay.shutdown().catch((error) => log.error('relay_shutdown_failed', { error }));
+    log.info('relay_stopped', { reason });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  // A worker whose primary is gone stops too.
+  if (cluster.isWorker) process.on('disconnect', () => void stop('primary gone'));
+}
+
+void main();

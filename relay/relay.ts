@@ -1,0 +1,141 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ProxyDhcpServer } from './dhcp/proxy-dhcp';
+import { BootTree } from './files/boot-tree';
+import { MemoryCache } from './files/memory-cache';
+import { ServedFiles } from './files/served-files';
+import { FirmwareStore } from './firmware/firmware-store';
+import { createS3Client } from './firmware/s3-client';
+import { HttpBootServer } from './http/server';
+import type { Logger } from './observe/log';
+import { Metrics } from './observe/metrics';
+import type { RelaySettings } from './settings';
+import { TerminalBoot } from './terminal-boot';
+import { TftpServer } from './tftp/server';
+import { CheckinReporter } from './upstream/checkin-reporter';
+import { ConfigCache } from './upstream/config-cache';
+import { HandlerConfigSource } from './upstream/config-source';
+import { HandlerPool } from './upstream/handler-pool';
+
+export interface RunningRelay {
+  tftpPort: number;
+  httpPort: number;
+  dhcp: { dhcpPort: number; pxePort: number } | null;
+  metrics: Metrics;
+  /** Stops taking requests, lets transfers and responses in flight finish (bounded), stops timers. */
+  shutdown(): Promise<void>;
+}
+
+export interface RelayHooks {
+  /** How /metrics gets its text; a cluster worker asks the primary to add up all workers. */
+  metricsText?: () => Promise<string>;
+  /** The process's registry, when the caller needs it before the relay starts. */
+  metrics?: Metrics;
+  /** Whether this process runs what a relay needs once: firmware sync, proxyDHCP. */
+  runsSingletons?: boolean;
+  worker?: number;
+}
+
+/** Wires one serving process: protocol servers on top of the configuration and file seams. */
+export async function startRelay(settings: RelaySettings, log: Logger, hooks: RelayHooks = {}): Promise<RunningRelay> {
+  const metrics = hooks.metrics ?? new Metrics();
+  const started = Date.now();
+  await mkdir(settings.cacheDir, { recursive: true });
+  const memory = new MemoryCache(settings.memoryCacheBytes);
+  const pool = new HandlerPool(settings.handlers, { ...settings.upstream }, log, metrics);
+  const configCache = new ConfigCache(join(settings.cacheDir, 'configs'));
+  const s3 = createS3Client(settings.s3);
+  const firmware = new FirmwareStore(join(settings.cacheDir, 'firmware'), s3, settings.s3.bucket, memory, log, metrics, settings.firmware.syncTimeoutMs);
+  const configs = new HandlerConfigSource(
+    pool,
+    configCache,
+    {
+      relayId: settings.relayId,
+      token: settings.token,
+      requestTimeoutMs: settings.upstream.requestTimeoutMs,
+      // Sync in the background; boot scripts wait for it themselves.
+      onLiveDocument: (document) => {
+        if (document.firmware) void firmware.ensure(document.firmware);
+      },
+    },
+    log,
+    metrics,
+  );
+  const checkins = new CheckinReporter(
+    pool,
+    { relayId: settings.relayId, token: settings.token, requestTimeoutMs: settings.upstream.requestTimeoutMs, debounceMs: 10_000 },
+    log,
+    metrics,
+  );
+  const boot = new TerminalBoot(configs, firmware, checkins, log, settings.firmware.syncTimeoutMs);
+  const files = new ServedFiles(new BootTree(settings.bootDir, memory), boot, firmware);
+
+  const tftp = new TftpServer(files, { host: settings.host, port: settings.tftpPort, ...settings.tftp }, log, metrics);
+  const http = new HttpBootServer({
+    files,
+    boot,
+    relayId: settings.relayId,
+    log,
+    metrics,
+    metricsText: async () => (hooks.metricsText ? hooks.metricsText() : metrics.render()),
+    health: async () => {
+      const handlers = pool.snapshot().map((h) => ({ url: h.url, healthy: h.healthyForBoots, srttMs: h.srttMs, lastError: h.lastError }));
+      return {
+        status: 200,
+        body: {
+          relayId: settings.relayId,
+          status: handlers.some((h) => h.healthy) ? 'ok' : 'degraded',
+          worker: hooks.worker ?? null,
+          uptimeSeconds: Math.round((Date.now() - started) / 1000),
+          handlers,
+          tftp: { activeTransfers: tftp.activeTransfers },
+          firmware: { recentRejections: firmware.recentRejections },
+        },
+      };
+    },
+  });
+  metrics.gauge('relay_memory_cache_bytes', 'Bytes of served files held in memory.');
+  metrics.onCollect(() => metrics.gauge('relay_memory_cache_bytes', '').set({}, memory.size));
+
+  pool.start();
+  const tftpPort = await tftp.listen();
+  const httpPort = await http.listen(settings.httpPort, settings.host);
+
+  let syncTimer: NodeJS.Timeout | null = null;
+  if (hooks.runsSingletons) {
+    const syncAll = async () => {
+      for (const mac of await configCache.macs()) {
+        const cached = await configCache.read(mac);
+        if (cached?.document.firmware) await firmware.ensure(cached.document.firmware);
+      }
+    };
+    syncTimer = setInterval(() => void syncAll().catch((error) => log.error('firmware_sync_failed', { error })), settings.firmware.syncIntervalMs);
+    syncTimer.unref();
+  }
+
+  let proxyDhcp: ProxyDhcpServer | null = null;
+  let dhcp: RunningRelay['dhcp'] = null;
+  if (settings.proxyDhcp && hooks.runsSingletons) {
+    proxyDhcp = new ProxyDhcpServer(
+      { ...settings.dhcp, dhcpPort: settings.dhcp.port, address: settings.dhcp.advertiseAddress, httpPort, relayId: settings.relayId },
+      log,
+      metrics,
+    );
+    dhcp = await proxyDhcp.listen();
+  }
+
+  return {
+    tftpPort,
+    httpPort,
+    dhcp,
+    metrics,
+    async shutdown() {
+      if (syncTimer) clearInterval(syncTimer);
+      await proxyDhcp?.close();
+      await tftp.stopListening();
+      await Promise.all([http.close(settings.shutdownTimeoutMs), tftp.drain(settings.shutdownTimeoutMs)]);
+      pool.stop();
+      s3.destroy();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { readSettings, SettingsError } from './settings';
+
+describe('readSettings', () => {
+  it('has working defaults for the local system', () => {
+    const s = readSettings({}, 'plant-relay-1', 2, () => '10.20.0.5');
+    expect(s).toMatchObject({
+      relayId: 'plant-relay-1',
+      handlers: ['http://127.0.0.1:8787'],
+      token: undefined,
+      host: '0.0.0.0',
+      tftpPort: 69,
+      httpPort: 8080,
+      proxyDhcp: false,
+      bootDir: './boot',
+      cacheDir: 'data/relay-plant-relay-1',
+      workers: 2,
+      s3: { endpoint: 'http://127.0.0.1:4569', bucket: 'tandem-firmware', region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      tftp: { maxBlksize: 1468 },
+      dhcp: { port: 67, pxePort: 4011, advertiseAddress: '10.20.0.5' },
+    });
+  });
+
+  it('reads the contract variables', () => {
+    const s = readSettings(
+      {
+        RELAY_ID: 'relay-b',
+        RELAY_HANDLERS: 'http://a:8787/, https://b:8787',
+        RELAY_TOKEN: 'tok',
+        RELAY_HOST: '10.0.0.2',
+        RELAY_TFTP_PORT: '1069',
+        RELAY_HTTP_PORT: '18080',
+        RELAY_PROXYDHCP: 'on',
+        RELAY_BOOT_DIR: '/srv/boot',
+        RELAY_CACHE_DIR: '/var/lib/relay',
+        RELAY_TFTP_MAX_BLKSIZE: '8192',
+      },
+      'host',
+    );
+    expect(s).toMatchObject({
+      relayId: 'relay-b',
+      handlers: ['http://a:8787', 'https://b:8787'],
+      token: 'tok',
+      tftpPort: 1069,
+      httpPort: 18080,
+      proxyDhcp: true,
+      bootDir: '/srv/boot',
+      cacheDir: '/var/lib/relay',
+      tftp: { maxBlksize: 8192 },
+      dhcp: { advertiseAddress: '10.0.0.2' },
+    });
+  });
+
+  it.each([
+    ['RELAY_TFTP_PORT', 'sixty-nine'],
+    ['RELAY_TFTP_MAX_BLKSIZE', '70000'],
+    ['RELAY_PROXYDHCP', 'maybe'],
+    ['RELAY_HANDLERS', 'ftp://x'],
+  ])('refuses %s=%s with a message naming the variable', (name, value) => {
+    expect(() => readSettings({ [name]: value }, 'h')).toThrow(SettingsError);
+    expect(() => readSettings({ [name]: value }, 'h')).toThrow(name);
+  });
+});

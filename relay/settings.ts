@@ -1,0 +1,145 @@
+import { availableParallelism, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+
+/** Everything the relay can be told, read from the environment with defaults for the local system. */
+export interface RelaySettings {
+  relayId: string;
+  handlers: string[];
+  token: string | undefined;
+  host: string;
+  tftpPort: number;
+  httpPort: number;
+  proxyDhcp: boolean;
+  dhcp: {
+    /** Address the proxyDHCP sockets bind (broadcasts arrive only on 0.0.0.0). */
+    host: string;
+    port: number;
+    pxePort: number;
+    clientPort: number;
+    /** The address terminals are told to boot from. */
+    advertiseAddress: string;
+    biosFile: string;
+    efiFile: string;
+  };
+  bootDir: string;
+  cacheDir: string;
+  s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
+  /** Processes serving TFTP and HTTP (node:cluster); 1 runs everything in one process. */
+  workers: number;
+  tftp: {
+    maxBlksize: number;
+    maxWindowsize: number;
+    maxTransfers: number;
+    /** Retransmission interval when the client asks for none. */
+    timeoutMs: number;
+    /** Sends of the same window before a transfer is given up. */
+    retries: number;
+  };
+  upstream: {
+    probeIntervalMs: number;
+    requestTimeoutMs: number;
+    /** Failed probes or requests in a row before a handler counts as down. */
+    downAfter: number;
+    /** Good probes in a row before a down handler counts as up again. */
+    upAfter: number;
+    /** How long a handler that refused boots (redundancy_not_licensed) is skipped. */
+    refusalCooldownMs: number;
+  };
+  firmware: { syncTimeoutMs: number; syncIntervalMs: number };
+  /** Bytes of served files held in memory per process. */
+  memoryCacheBytes: number;
+  shutdownTimeoutMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class SettingsError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new SettingsError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const text = env[name]?.toLowerCase();
+  if (text === undefined || text === '') return fallback;
+  if (['on', 'true', '1', 'yes'].includes(text)) return true;
+  if (['off', 'false', '0', 'no'].includes(text)) return false;
+  throw new SettingsError(`${name} must be on or off, got ${JSON.stringify(env[name])}`);
+}
+
+function firstExternalIpv4(): string | null {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const entry of list ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
+  }
+  return null;
+}
+
+export function readSettings(env: Env, hostname: string, cpus = availableParallelism(), ownAddress: () => string | null = firstExternalIpv4): RelaySettings {
+  const relayId = env.RELAY_ID || hostname;
+  const handlers = (env.RELAY_HANDLERS || 'http://127.0.0.1:8787')
+    .split(',')
+    .map((url) => url.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  for (const url of handlers) {
+    if (!/^https?:\/\/[^/]+/.test(url)) throw new SettingsError(`RELAY_HANDLERS: ${JSON.stringify(url)} is not an http(s) URL`);
+  }
+  const logLevel = (env.RELAY_LOG_LEVEL || 'info') as RelaySettings['logLevel'];
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new SettingsError('RELAY_LOG_LEVEL must be debug, info, warn or error');
+  return {
+    relayId,
+    handlers,
+    token: env.RELAY_TOKEN || undefined,
+    host: env.RELAY_HOST || '0.0.0.0',
+    tftpPort: integer(env, 'RELAY_TFTP_PORT', 69, 0, 65535),
+    httpPort: integer(env, 'RELAY_HTTP_PORT', 8080, 0, 65535),
+    proxyDhcp: onOff(env, 'RELAY_PROXYDHCP', false),
+    dhcp: {
+      host: env.RELAY_DHCP_HOST || '0.0.0.0',
+      port: integer(env, 'RELAY_DHCP_PORT', 67, 0, 65535),
+      pxePort: integer(env, 'RELAY_PXE_PORT', 4011, 0, 65535),
+      clientPort: integer(env, 'RELAY_DHCP_CLIENT_PORT', 68, 1, 65535),
+      advertiseAddress:
+        env.RELAY_ADVERTISE_ADDRESS || (env.RELAY_HOST && env.RELAY_HOST !== '0.0.0.0' ? env.RELAY_HOST : null) || ownAddress() || '127.0.0.1',
+      biosFile: env.RELAY_PXE_BIOS_FILE || 'undionly.kpxe',
+      efiFile: env.RELAY_PXE_EFI_FILE || 'snponly.efi',
+    },
+    bootDir: env.RELAY_BOOT_DIR || './boot',
+    cacheDir: env.RELAY_CACHE_DIR || join('./data', `relay-${relayId.replace(/[^A-Za-z0-9._-]/g, '_')}`),
+    s3: {
+      endpoint: env.S3_ENDPOINT || 'http://127.0.0.1:4569',
+      bucket: env.S3_BUCKET || 'tandem-firmware',
+      region: env.S3_REGION || 'us-east-1',
+      accessKeyId: env.S3_ACCESS_KEY_ID || 'S3RVER',
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY || 'S3RVER',
+    },
+    workers: integer(env, 'RELAY_WORKERS', Math.max(1, Math.min(cpus, 8)), 1, 64),
+    tftp: {
+      maxBlksize: integer(env, 'RELAY_TFTP_MAX_BLKSIZE', 1468, 8, 65464),
+      maxWindowsize: integer(env, 'RELAY_TFTP_MAX_WINDOWSIZE', 64, 1, 65535),
+      maxTransfers: integer(env, 'RELAY_TFTP_MAX_TRANSFERS', 1000, 1, 100000),
+      timeoutMs: integer(env, 'RELAY_TFTP_TIMEOUT_MS', 1000, 10, 255000),
+      retries: integer(env, 'RELAY_TFTP_RETRIES', 5, 1, 100),
+    },
+    upstream: {
+      probeIntervalMs: integer(env, 'RELAY_PROBE_INTERVAL_MS', 2000, 50, 3600000),
+      requestTimeoutMs: integer(env, 'RELAY_UPSTREAM_TIMEOUT_MS', 3000, 50, 120000),
+      downAfter: integer(env, 'RELAY_HANDLER_DOWN_AFTER', 2, 1, 100),
+      upAfter: integer(env, 'RELAY_HANDLER_UP_AFTER', 2, 1, 100),
+      refusalCooldownMs: integer(env, 'RELAY_REFUSAL_COOLDOWN_MS', 30000, 0, 3600000),
+    },
+    firmware: {
+      syncTimeoutMs: integer(env, 'RELAY_FIRMWARE_SYNC_TIMEOUT_MS', 120000, 100, 3600000),
+      syncIntervalMs: integer(env, 'RELAY_FIRMWARE_SYNC_INTERVAL_MS', 300000, 1000, 86400000),
+    },
+    memoryCacheBytes: integer(env, 'RELAY_MEMORY_CACHE_MB', 512, 0, 65536) * 1024 * 1024,
+    shutdownTimeoutMs: integer(env, 'RELAY_SHUTDOWN_TIMEOUT_MS', 30000, 0, 3600000),
+    logLevel,
+  };
+}

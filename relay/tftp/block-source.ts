@@ -1,0 +1,77 @@
+import { type FileHandle, open } from 'node:fs/promises';
+
+/** The bytes of one transfer, read by offset: from memory, or from disk in large chunks. */
+export interface BlockSource {
+  readonly size: number;
+  /** A Buffer when the bytes are at hand, a Promise when they must be read first. */
+  read(offset: number, length: number): Buffer | Promise<Buffer>;
+  close(): void;
+}
+
+export class BufferSource implements BlockSource {
+  constructor(private readonly buffer: Buffer) {}
+
+  get size(): number {
+    return this.buffer.length;
+  }
+
+  read(offset: number, length: number): Buffer {
+    return this.buffer.subarray(offset, Math.min(offset + length, this.buffer.length));
+  }
+
+  close(): void {}
+}
+
+const CHUNK = 1024 * 1024;
+
+/** A file too large to hold in memory, read ahead a chunk at a time. */
+export class FileSource implements BlockSource {
+  private chunk: Buffer = Buffer.alloc(0);
+  private chunkStart = 0;
+  private loading: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly size: number,
+  ) {}
+
+  static async open(path: string, size: number): Promise<FileSource> {
+    return new FileSource(await open(path, 'r'), size);
+  }
+
+  read(offset: number, length: number): Buffer | Promise<Buffer> {
+    const end = Math.min(offset + length, this.size);
+    if (offset >= this.chunkStart && end <= this.chunkStart + this.chunk.length) {
+      return this.chunk.subarray(offset - this.chunkStart, end - this.chunkStart);
+    }
+    return this.load(offset, end).then(() => {
+      const bytes = this.read(offset, length);
+      if (bytes instanceof Promise) throw new Error('file shorter than its size');
+      return bytes;
+    });
+  }
+
+  /** Reads the chunk that starts at offset (and so holds offset..end). */
+  private async load(offset: number, end: number): Promise<void> {
+    while (this.loading) await this.loading;
+    if (offset >= this.chunkStart && end <= this.chunkStart + this.chunk.length) return;
+    if (this.closed) throw new Error('source closed');
+    this.loading = (async () => {
+      const length = Math.min(CHUNK, this.size - offset);
+      const buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await this.handle.read(buffer, 0, length, offset);
+      this.chunk = buffer.subarray(0, bytesRead);
+      this.chunkStart = offset;
+    })().finally(() => {
+      this.loading = null;
+    });
+    await this.loading;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void (this.loading ?? Promise.resolve()).finally(() => this.handle.close().catch(() => {}));
+  }
+}

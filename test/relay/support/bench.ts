@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+
+export interface LoadResult {
+  clients: number;
+  ok: number;
+  failed: number;
+  seconds: number;
+  /** Aggregate throughput of the successful downloads, in MB/s (10^6 bytes). */
+  mbps: number;
+}
+
+/**
+ * Runs `clients` copies of a download command at once and measures the wall time until the last
+ * one ends. Each client is bounded by timeoutMs.
+ */
+export async function concurrentDownloads(clients: number, command: (i: number) => [string, string[]], bytesEach: number, timeoutMs = 300_000): Promise<LoadResult> {
+  const started = performance.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: clients }, (_, i) => {
+      const [file, args] = command(i);
+      return new Promise<boolean>((resolve) => {
+        const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          // curl prints the size it got with -w; other clients are judged by their exit code.
+          resolve(code === 0 && (out === '' || Number(out) === bytesEach));
+        });
+        child.on('error', () => resolve(false));
+      });
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const ok = outcomes.filter(Boolean).length;
+  return { clients, ok, failed: clients - ok, seconds, mbps: (ok * bytesEach) / 1e6 / seconds };
+}
+
+export function formatRow(cells: Array<string | number>, widths: number[]): string {
+  return cells.map((c, i) => String(c).padStart(widths[i] ?? 10)).join('  ');
+}
+
+/** Alternates the contenders round by round (the machine's load drifts) and keeps each one's median round. */
+export async function medianOfRounds(rounds: number, contenders: Array<() => Promise<LoadResult>>): Promise<LoadResult[]> {
+  const results: LoadResult[][] = contenders.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, run] of contenders.entries()) results[i].push(await run());
+  }
+  return results.map((list) => {
+    const sorted = [...list].sort((a, b) => a.mbps - b.mbps);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
+    return { ...median, failed: list.reduce((sum, r) => sum + r.failed, 0) };
+  });
+}

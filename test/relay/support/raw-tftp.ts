@@ -1,0 +1,133 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { decodePacket, encodeAck, encodeRequest, type TftpOption, type TftpPacket } from '../../../relay/tftp/codec';
+
+export interface Received {
+  packet: TftpPacket | { op: 'malformed'; reason: string };
+  port: number;
+}
+
+/** A TFTP client made of a bare socket, for driving the protocol step by step. */
+export class RawTftpClient {
+  readonly socket: Socket;
+  private readonly queue: Received[] = [];
+  private waiter: ((r: Received) => void) | null = null;
+  private sending = 0;
+  private drained: (() => void) | null = null;
+  /** The server's transfer port (its TID), learnt from the first answer. */
+  serverPort = 0;
+
+  private constructor(private readonly requestPort: number) {
+    this.socket = createSocket('udp4');
+    this.socket.on('message', (message, remote) => {
+      const received = { packet: decodePacket(message), port: remote.port };
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = null;
+        w(received);
+      } else this.queue.push(received);
+    });
+  }
+
+  static async open(requestPort: number): Promise<RawTftpClient> {
+    const client = new RawTftpClient(requestPort);
+    await new Promise<void>((resolve) => client.socket.bind(0, '127.0.0.1', () => resolve()));
+    return client;
+  }
+
+  private send(bytes: Uint8Array, port: number): void {
+    this.sending++;
+    this.socket.send(bytes, port, '127.0.0.1', () => {
+      if (--this.sending === 0) this.drained?.();
+    });
+  }
+
+  sendToRequestPort(bytes: Uint8Array): void {
+    this.send(bytes, this.requestPort);
+  }
+
+  request(filename: string, options: TftpOption[] = [], mode = 'octet'): void {
+    this.sendToRequestPort(encodeRequest('rrq', filename, mode, options));
+  }
+
+  sendToTransfer(bytes: Uint8Array): void {
+    this.send(bytes, this.serverPort);
+  }
+
+  ack(block: number): void {
+    this.sendToTransfer(encodeAck(block));
+  }
+
+  /** The next datagram from the server, or an error after timeoutMs (a bound, not an assertion). */
+  next(timeoutMs = 5000): Promise<Received> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(this.learn(queued));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(new Error('no datagram from the server'));
+      }, timeoutMs);
+      this.waiter = (r) => {
+        clearTimeout(timer);
+        resolve(this.learn(r));
+      };
+    });
+  }
+
+  private learn(r: Received): Received {
+    if (!this.serverPort && r.port !== this.requestPort) this.serverPort = r.port;
+    return r;
+  }
+
+  /** Sends a request and waits for the first answer, sending the request again when it is lost (UDP). */
+  async requestAndWait(filename: string, options: TftpOption[] = [], mode = 'octet', tries = 5): Promise<Received> {
+    for (let i = 1; ; i++) {
+      this.request(filename, options, mode);
+      try {
+        return await this.next(1000);
+      } catch (error) {
+        if (i >= tries) throw error;
+      }
+    }
+  }
+
+  /** Reads a whole file lock-step (or with a window, acking each window's last block). */
+  async fetch(filename: string, options: TftpOption[] = [], mode = 'octet'): Promise<{ data: Buffer; oack: TftpOption[] | null }> {
+    this.queue.unshift(await this.requestAndWait(filename, options, mode));
+    const chunks: Buffer[] = [];
+    let oack: TftpOption[] | null = null;
+    let expected = 1;
+    let negotiatedBlksize = 512;
+    let windowsize = 1;
+    let inWindow = 0;
+    for (;;) {
+      const { packet, port } = await this.next();
+      // A request sent twice may open two transfers: keep to the first one's port.
+      if (port !== this.serverPort) continue;
+      if (packet.op === 'oack') {
+        oack = packet.options;
+        negotiatedBlksize = Number(oack.find(([n]) => n === 'blksize')?.[1] ?? 512);
+        windowsize = Number(oack.find(([n]) => n === 'windowsize')?.[1] ?? 1);
+        this.ack(0);
+        continue;
+      }
+      if (packet.op === 'error') throw new Error(`TFTP error ${packet.code}: ${packet.message}`);
+      if (packet.op !== 'data') throw new Error(`unexpected ${packet.op}`);
+      if (packet.block !== (expected & 0xffff)) continue;
+      chunks.push(Buffer.from(packet.data));
+      expected++;
+      inWindow++;
+      const last = packet.data.length < (oack ? negotiatedBlksize : 512);
+      if (last || inWindow === windowsize) {
+        this.ack(packet.block);
+        inWindow = 0;
+      }
+      if (last) return { data: Buffer.concat(chunks), oack };
+    }
+  }
+
+  /** Closes once every datagram handed to send() has left (sends resolve the address first). */
+  async close(): Promise<void> {
+    if (this.sending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    this.socket.close();
+  }
+}

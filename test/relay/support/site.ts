@@ -1,0 +1,93 @@
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiClient, type ApiClient, createToken, type HandlerProcess, startHandler } from '../../support/handler';
+
+export interface SiteFirmware {
+  name: string;
+  version: string;
+  objectKey: string;
+  sha256: string;
+  size: number;
+}
+
+/** Creates terminal servers, a display client, a group (with firmware) and the terminals. */
+export async function seedTerminals(admin: ApiClient, macs: string[], firmware?: SiteFirmware): Promise<{ groupId: string; firmwareId: string | null }> {
+  const must = <T extends { status: number; body: any }>(res: T, what: string): T => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (res.status >= 300) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res;
+  };
+  const ts = must(await admin.post('/api/v1/terminal-servers', { name: 'rds-a', host: '10.1.0.11', port: 3389 }), 'terminal server');
+  const client = must(
+    await admin.post('/api/v1/display-clients', { name: 'line-hmi', type: 'rdp', terminalServerIds: [ts.body.id], failoverMode: 'failover' }),
+    'display client',
+  );
+  let firmwareId: string | null = null;
+  if (firmware) {
+    const fw = must(
+      await admin.post('/api/v1/firmware-packages', {
+        name: firmware.name,
+        packageVersion: firmware.version,
+        objectKey: firmware.objectKey,
+        sha256: firmware.sha256,
+        size: firmware.size,
+      }),
+      'firmware package',
+    );
+    firmwareId = fw.body.id;
+  }
+  const group = must(
+    await admin.post('/api/v1/groups', { name: 'plant', displayClientIds: [client.body.id], ...(firmwareId ? { firmwarePackageId: firmwareId } : {}) }),
+    'group',
+  );
+  for (const [i, mac] of macs.entries()) must(await admin.post('/api/v1/terminals', { mac, name: `terminal-${i + 1}`, groupId: group.body.id }), `terminal ${mac}`);
+  return { groupId: group.body.id, firmwareId };
+}
+
+export interface HandlerPair {
+  a: HandlerProcess;
+  b: HandlerProcess;
+  /** A relay token both handlers accept. */
+  relayToken: string;
+  adminA: ApiClient;
+  adminB: ApiClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two real handler processes serving the same configuration. Until synchronisation lands, the
+ * second one starts from a copy of the first one's seeded database (so one relay token works on both).
+ */
+export async function startHandlerPair(seed: (admin: ApiClient) => Promise<void>): Promise<HandlerPair> {
+  const adminToken = `tdm_test_admin_${Math.random().toString(36).slice(2)}`;
+  let a = await startHandler({ env: { TANDEM_SERVER_ID: 'site-a', TANDEM_ADMIN_TOKEN: adminToken } });
+  let b: HandlerProcess | null = null;
+  try {
+    const seeding = apiClient(a.url, adminToken);
+    const relayToken = await createToken(seeding, 'relay', 'relay-test');
+    await seed(seeding);
+    await a.stop();
+    const dirB = mkdtempSync(join(tmpdir(), 'tandem-handler-b-'));
+    for (const suffix of ['', '-wal', '-shm']) {
+      const from = join(a.dataDir, `site-a.db${suffix}`);
+      if (existsSync(from)) copyFileSync(from, join(dirB, `site-b.db${suffix}`));
+    }
+    a = await a.restart();
+    b = await startHandler({ dataDir: dirB, env: { TANDEM_SERVER_ID: 'site-b', TANDEM_ADMIN_TOKEN: adminToken } });
+    const pair: HandlerPair = {
+      a,
+      b,
+      relayToken,
+      adminA: apiClient(a.url, adminToken),
+      adminB: apiClient(b.url, adminToken),
+      async stop() {
+        await Promise.all([pair.a.kill().catch(() => {}), pair.b.kill().catch(() => {})]);
+      },
+    };
+    return pair;
+  } catch (error) {
+    await a.kill().catch(() => {});
+    await b?.kill().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomFile, sha256, tempDir } from './support/files';
+import { startTestRelay, type TestRelay } from './support/relay-process';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+
+describe('real TFTP clients fetch a 16 MiB file byte-exact', { timeout: 120_000 }, () => {
+  let relay: TestRelay;
+  let out: string;
+  let expected: string;
+
+  beforeAll(async () => {
+    const boot = tempDir('relay-boot');
+    out = tempDir('relay-out');
+    expected = sha256(randomFile(boot, 'firmware.img', 16 * MiB));
+    relay = await startTestRelay({ RELAY_BOOT_DIR: boot });
+  }, 60_000);
+
+  afterAll(async () => {
+    await relay?.stop();
+  });
+
+  const fetched = (name: string) => sha256(readFileSync(join(out, name)));
+  const url = () => `tftp://127.0.0.1:${relay.tftpPort}/firmware.img`;
+
+  it('curl with default options', async () => {
+    await run('curl', ['-sS', '--max-time', '120', '-o', join(out, 'curl-plain'), url()]);
+    expect(fetched('curl-plain')).toBe(expected);
+  });
+
+  it('curl with --tftp-blksize 1468', async () => {
+    await run('curl', ['-sS', '--max-time', '120', '--tftp-blksize', '1468', '-o', join(out, 'curl-1468'), url()]);
+    expect(fetched('curl-1468')).toBe(expected);
+  });
+
+  it('tftp-hpa tftp (RFC 1350, 512-byte blocks)', async () => {
+    await run('tftp', ['-m', 'binary', '127.0.0.1', String(relay.tftpPort), '-c', 'get', 'firmware.img', join(out, 'tftp-hpa')], { timeout: 120_000 });
+    expect(fetched('tftp-hpa')).toBe(expected);
+  });
+
+  it('atftp with windowsize 16 and blksize 1468', async () => {
+    await run(
+      'atftp',
+      ['--option', 'windowsize 16', '--option', 'blksize 1468', '-g', '-r', 'firmware.img', '-l', join(out, 'atftp-window'), '127.0.0.1', String(relay.tftpPort)],
+      { timeout: 120_000 },
+    );
+    expect(fetched('atftp-window')).toBe(expected);
+  });
+
+  it('counts the transfers as complete', async () => {
+    expect(await relay.metric('relay_tftp_transfers_total', 'outcome="complete"')).toBeGreaterThanOrEqual(4);
+    expect(await relay.metric('relay_tftp_transfers_active')).toBe(0);
+  });
+});
