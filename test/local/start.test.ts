@@ -30,11 +30,29 @@ describe('npm start (the whole local system)', () => {
     expect(system.output()).toContain(secrets.admin);
   });
 
-  it('runs both handlers', async () => {
+  it('runs both handlers, the secondary licensed through the pair and configurable', async () => {
     const primary = await (await fetch('http://127.0.0.1:8787/healthz')).json();
     expect(primary).toMatchObject({ serverId: 'primary', role: 'primary', database: 'ok' });
     const secondary = await (await fetch('http://127.0.0.1:8788/healthz')).json();
     expect(secondary).toMatchObject({ serverId: 'secondary', role: 'secondary', database: 'ok' });
+    // The licence was installed on the primary only; synchronisation carries it over.
+    await waitFor(
+      async () => (await (await fetch('http://127.0.0.1:8788/healthz')).json()).license?.servesTerminals === true,
+      () => 'the secondary to receive the licence',
+      30_000,
+    );
+    // A terminal configured on the secondary reaches the primary (full redundancy).
+    const created = await fetch('http://127.0.0.1:8788/api/v1/terminals', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secrets.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ mac: '02:00:00:00:00:99', name: 'made-on-secondary' }),
+    });
+    expect(created.status).toBe(201);
+    await waitFor(
+      async () => (await fetch('http://127.0.0.1:8787/api/v1/terminals?mac=02:00:00:00:00:99', { headers: { authorization: `Bearer ${secrets.admin}` } }).then((r) => r.json())).total === 1,
+      () => 'the terminal to reach the primary',
+      30_000,
+    );
   });
 
   it('serves demo terminals their configuration through either relay, and verified firmware over TFTP', async () => {
