@@ -41,5 +41,25 @@ export const embeddedMigrations: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1795588737665,
     "hash": "8c20cfce277e2d843d39f389d4b1d018cdbde78d4d2a2680bd27542a5eee6ebf"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `change_log` (\n\t`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`change_id` text NOT NULL,\n\t`entity` text NOT NULL,\n\t`record_id` text NOT NULL,\n\t`operation` text NOT NULL,\n\t`before` text,\n\t`after` text,\n\t`hlc` text NOT NULL,\n\t`origin` text NOT NULL,\n\t`base_change_id` text,\n\t`actor` text NOT NULL,\n\t`at` text NOT NULL,\n\t`received_at` text,\n\t`status` text DEFAULT 'applied' NOT NULL,\n\t`error` text,\n\t`revert_of` text\n);\n",
+      "\nCREATE UNIQUE INDEX `change_log_change_id` ON `change_log` (`change_id`);",
+      "\nCREATE INDEX `change_log_origin_seq` ON `change_log` (`origin`,`seq`);",
+      "\nCREATE INDEX `change_log_record` ON `change_log` (`entity`,`record_id`,`seq`);",
+      "\nCREATE INDEX `change_log_hlc` ON `change_log` (`hlc`);",
+      "\nCREATE INDEX `change_log_at` ON `change_log` (`at`);",
+      "\nCREATE INDEX `change_log_status` ON `change_log` (`status`);",
+      "\nCREATE TABLE `record_heads` (\n\t`entity` text NOT NULL,\n\t`record_id` text NOT NULL,\n\t`change_id` text NOT NULL,\n\t`hlc` text NOT NULL,\n\t`origin` text NOT NULL,\n\t`deleted` integer DEFAULT false NOT NULL,\n\tPRIMARY KEY(`entity`, `record_id`)\n);\n",
+      "\nCREATE TABLE `sync_conflicts` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`pair_key` text NOT NULL,\n\t`kind` text NOT NULL,\n\t`entity` text NOT NULL,\n\t`record_id` text NOT NULL,\n\t`local` text NOT NULL,\n\t`remote` text NOT NULL,\n\t`winner_change_id` text NOT NULL,\n\t`resolution` text NOT NULL,\n\t`detected_at` text NOT NULL,\n\t`acknowledged_at` text,\n\t`acknowledged_by` text\n);\n",
+      "\nCREATE UNIQUE INDEX `sync_conflicts_pair` ON `sync_conflicts` (`pair_key`);",
+      "\nCREATE INDEX `sync_conflicts_record` ON `sync_conflicts` (`entity`,`record_id`);",
+      "\nCREATE TABLE `sync_peers` (\n\t`peer_server_id` text PRIMARY KEY NOT NULL,\n\t`peer_log_id` text NOT NULL,\n\t`cursor` integer DEFAULT 0 NOT NULL,\n\t`last_success_at` text,\n\t`last_applied_at` text,\n\t`bootstrapped_at` text\n);\n",
+      "\nCREATE TABLE `sync_state` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`log_id` text NOT NULL,\n\t`paused` integer DEFAULT false NOT NULL,\n\t`paused_at` text,\n\t`paused_by` text\n);\n"
+    ],
+    "bps": true,
+    "folderMillis": 1795593514291,
+    "hash": "1d1c9ae88e21f223c23f910551d8a659e859d06b6be7b2b6625b5f3c5c8835c9"
   }
 ];

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
  * Ids are UUIDs rather than row numbers: two servers of a redundant pair create
@@ -206,3 +206,109 @@ export type Role = ApiToken['role'];
 export type LicenseRecord = typeof licenses.$inferSelect;
 export type ServerIdentity = typeof serverIdentity.$inferSelect;
 export type TerminalLease = typeof terminalLeases.$inferSelect;
+
+/* ------------------------------------------------------------------------------------------
+ * Synchronisation between the two servers of a pair (issue 5).
+ * ---------------------------------------------------------------------------------------- */
+
+/**
+ * Every configuration change this server knows of, its own and those pulled from
+ * the peer, in the order this server learnt of them (`seq`). The peer pulls the
+ * changes whose origin is this server, by `seq`; a pulled change is stored with
+ * its own origin, so it is never sent back. `changeId` makes applying idempotent.
+ */
+export const changeLog = sqliteTable(
+  'change_log',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    changeId: text('change_id').notNull(),
+    entity: text('entity').notNull(),
+    recordId: text('record_id').notNull(),
+    operation: text('operation', { enum: ['create', 'update', 'delete'] }).notNull(),
+    before: json<Record<string, unknown>>('before'),
+    /** The record's state after the change; null is a tombstone. */
+    after: json<Record<string, unknown>>('after'),
+    /** Hybrid logical clock, fixed width so that text order is clock order. */
+    hlc: text('hlc').notNull(),
+    /** The server the change was made on. */
+    origin: text('origin').notNull(),
+    /** The change the record was at when this one was made: a mismatch on arrival is a conflict. */
+    baseChangeId: text('base_change_id'),
+    actor: text('actor').notNull(),
+    /** Wall time at the origin. */
+    at: text('at').notNull(),
+    /** When this server applied a pulled change; null for its own. */
+    receivedAt: text('received_at'),
+    /** applied; superseded (arrived after a later change to the record); failed (see error). */
+    status: text('status', { enum: ['applied', 'superseded', 'failed'] }).notNull().default('applied'),
+    error: text('error'),
+    revertOf: text('revert_of'),
+  },
+  (t) => [
+    uniqueIndex('change_log_change_id').on(t.changeId),
+    index('change_log_origin_seq').on(t.origin, t.seq),
+    index('change_log_record').on(t.entity, t.recordId, t.seq),
+    index('change_log_hlc').on(t.hlc),
+    index('change_log_at').on(t.at),
+    index('change_log_status').on(t.status),
+  ],
+);
+
+/** The change each record is at (also after a delete): the merge rule compares against it. */
+export const recordHeads = sqliteTable(
+  'record_heads',
+  {
+    entity: text('entity').notNull(),
+    recordId: text('record_id').notNull(),
+    changeId: text('change_id').notNull(),
+    hlc: text('hlc').notNull(),
+    origin: text('origin').notNull(),
+    deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.entity, t.recordId] })],
+);
+
+/** This server's synchronisation identity and switches (one row, id 1). */
+export const syncState = sqliteTable('sync_state', {
+  id: integer('id').primaryKey(),
+  /** Random, made once per database: a peer whose log id changes was reset, and its cursor is void. */
+  logId: text('log_id').notNull(),
+  paused: integer('paused', { mode: 'boolean' }).notNull().default(false),
+  pausedAt: text('paused_at'),
+  pausedBy: text('paused_by'),
+});
+
+/** How far this server has pulled from a peer: the peer's `seq`, advanced with each applied batch. */
+export const syncPeers = sqliteTable('sync_peers', {
+  peerServerId: text('peer_server_id').primaryKey(),
+  peerLogId: text('peer_log_id').notNull(),
+  cursor: integer('cursor').notNull().default(0),
+  lastSuccessAt: text('last_success_at'),
+  lastAppliedAt: text('last_applied_at'),
+  bootstrappedAt: text('bootstrapped_at'),
+});
+
+/** The same record changed on both servers, or a unique name/MAC claimed on both: who won, and both versions. */
+export const syncConflicts = sqliteTable(
+  'sync_conflicts',
+  {
+    id: text('id').primaryKey(),
+    /** The two change ids, sorted: both servers name a conflict the same way. */
+    pairKey: text('pair_key').notNull(),
+    kind: text('kind', { enum: ['concurrent', 'unique'] }).notNull(),
+    entity: text('entity').notNull(),
+    recordId: text('record_id').notNull(),
+    local: json<Record<string, unknown>>('local').notNull(),
+    remote: json<Record<string, unknown>>('remote').notNull(),
+    winnerChangeId: text('winner_change_id').notNull(),
+    resolution: text('resolution').notNull(),
+    detectedAt: text('detected_at').notNull(),
+    acknowledgedAt: text('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+  },
+  (t) => [uniqueIndex('sync_conflicts_pair').on(t.pairKey), index('sync_conflicts_record').on(t.entity, t.recordId)],
+);
+
+export type ChangeLogEntry = typeof changeLog.$inferSelect;
+export type RecordHead = typeof recordHeads.$inferSelect;
+export type SyncConflict = typeof syncConflicts.$inferSelect;

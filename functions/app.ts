@@ -8,11 +8,14 @@ import { onError, problemResponse } from './http/problem';
 import { validationHook, type RouteTable } from './http/route';
 import { mountAudit } from './routes/audit';
 import { mountBoot } from './routes/boot';
+import { mountChanges } from './routes/changes';
 import { mountConfiguration } from './routes/configuration';
 import { mountBenchReference, mountHealth } from './routes/health';
 import { mountLicense } from './routes/license';
 import { mountPending } from './routes/pending';
+import { mountSync } from './routes/sync';
 import { mountTokens } from './routes/tokens';
+import { syncEngineFor } from './sync/engine';
 import { licensingOf } from './services/license';
 
 export type { AppDeps } from './http/context';
@@ -43,6 +46,23 @@ export function createApp(deps: AppDeps): TandemApp {
       },
     }),
   );
+  // Pokes the peer after each committed change; on Workers the poke outlives the response through waitUntil.
+  const sync = syncEngineFor(deps);
+  metrics.gauge('tandem_sync_last_success_seconds', 'Unix time of the last successful pull from the peer (0: none since start).', () => sync.counters.lastSuccessSeconds);
+  metrics.gauge('tandem_sync_changes_applied', "Peer changes applied since start.", () => sync.counters.changesApplied);
+  metrics.gauge('tandem_sync_conflicts', 'Conflicts met while applying peer changes since start.', () => sync.counters.conflicts);
+  metrics.gauge('tandem_sync_failed_changes', 'Peer changes that could not be applied since start.', () => sync.counters.failedChanges);
+  metrics.gauge('tandem_sync_pull_failures', 'Pulls from the peer that failed since start.', () => sync.counters.pullFailures);
+  app.use('/api/*', async (c, next) => {
+    await next();
+    const work = sync.pendingWork();
+    if (work)
+      try {
+        c.executionCtx.waitUntil(work);
+      } catch {
+        /* Node: no execution context, the work runs on */
+      }
+  });
   app.use('/api/*', async (c, next) => {
     const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
     const type = c.req.header('content-type') ?? '';
@@ -57,6 +77,8 @@ export function createApp(deps: AppDeps): TandemApp {
   mountPending(app, routeTable);
   mountTokens(app, routeTable);
   mountAudit(app, routeTable);
+  mountSync(app, routeTable);
+  mountChanges(app, routeTable);
   mountLicense(app, routeTable);
   if (deps.benchReference) mountBenchReference(app, routeTable);
 

@@ -6,8 +6,9 @@ import { createApp } from './app';
 import { jsonLogger } from './log';
 import { licensingOf } from './services/license';
 import { serverIdentityOf } from './services/server-identity';
-import { bootstrapAdminToken } from './services/tokens';
+import { bootstrapAdminToken, bootstrapPeerToken } from './services/tokens';
 import { handlerSettings } from './settings';
+import { pullFromPeer, startSyncTimer } from './sync/engine';
 
 /** The handler on Node: database, bootstrap token, HTTP server, graceful shutdown. */
 async function main(): Promise<void> {
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
     log({ msg: 'created the bootstrap admin token; it is shown once and saved', adminToken: created, file });
   }
 
+  if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);
+
   const deps = {
     db,
     serverId: settings.serverId,
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
     peerToken: settings.peerToken,
     licensing: { publicKey: settings.licensePublicKey, leaseTtlSeconds: settings.leaseTtlSeconds, graceDays: settings.licenseGraceDays, leaseView: 'process' as const },
     benchReference: settings.benchReference,
+    syncBatchSize: settings.syncBatchSize,
   };
   // Made once at first start, then read: what a licence binds this server to.
   const identity = await serverIdentityOf(db, deps.now);
@@ -44,6 +48,9 @@ async function main(): Promise<void> {
   const license = await licensing.health();
   log({ msg: 'licensing', installationId: identity.installationId, mode: license.mode, license: license.state, licenseId: license.licenseId, warnings: license.warnings });
   const app = createApp(deps);
+  // Catch up with the peer at once, then on every tick; pokes carry writes in between.
+  const stopSyncTimer = startSyncTimer(deps, settings.syncIntervalMs);
+  void pullFromPeer(deps);
   const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, (info) => {
     log({ msg: 'listening', url: `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`, role: settings.role });
   });
@@ -53,6 +60,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log({ msg: 'stopping', signal });
+    stopSyncTimer();
     server.close(() => {
       db.close();
       process.exit(0);

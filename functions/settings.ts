@@ -15,6 +15,10 @@ export interface HandlerSettings {
   peerUrl?: string;
   peerToken?: string;
   benchReference: boolean;
+  /** TANDEM_SYNC_INTERVAL_MS: the safety-net pull interval (pokes make writes travel at once). */
+  syncIntervalMs: number;
+  /** TANDEM_SYNC_BATCH: changes per pulled batch. */
+  syncBatchSize: number;
   /** TANDEM_LICENSE_PUBLIC_KEY: the vendor's Ed25519 public key (32 bytes, base64url); the demo key by default. */
   licensePublicKey: string;
   /** TANDEM_LEASE_TTL_SECONDS: a terminal-connection lease not renewed by a check-in expires after this long. */
@@ -36,6 +40,12 @@ export function handlerSettings(env: Env): HandlerSettings {
   const port = Number(env.PORT || 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new DomainError(400, 'invalid_setting', `PORT "${env.PORT}" is not a port number.`);
   const dataDir = env.TANDEM_DATA_DIR || './data';
+  const syncIntervalMs = Number(env.TANDEM_SYNC_INTERVAL_MS || 15_000);
+  if (!Number.isInteger(syncIntervalMs) || syncIntervalMs < 100)
+    throw new DomainError(400, 'invalid_setting', `TANDEM_SYNC_INTERVAL_MS "${env.TANDEM_SYNC_INTERVAL_MS}" must be a whole number of milliseconds, at least 100.`);
+  const syncBatchSize = Number(env.TANDEM_SYNC_BATCH || 500);
+  if (!Number.isInteger(syncBatchSize) || syncBatchSize < 1 || syncBatchSize > 5000)
+    throw new DomainError(400, 'invalid_setting', `TANDEM_SYNC_BATCH "${env.TANDEM_SYNC_BATCH}" must be a whole number from 1 to 5000.`);
   const licensePublicKey = (env.TANDEM_LICENSE_PUBLIC_KEY || DEMO_LICENSE_PUBLIC_KEY).trim();
   if (fromBase64Url(licensePublicKey)?.length !== 32)
     throw new DomainError(400, 'invalid_setting', 'TANDEM_LICENSE_PUBLIC_KEY must be an Ed25519 public key: 32 bytes in base64url (43 characters), as `npm run license -- keygen` prints it.');
@@ -53,6 +63,8 @@ export function handlerSettings(env: Env): HandlerSettings {
     peerUrl: env.TANDEM_PEER_URL || undefined,
     peerToken: env.TANDEM_PEER_TOKEN || undefined,
     benchReference: env.TANDEM_BENCH_REFERENCE === '1',
+    syncIntervalMs,
+    syncBatchSize,
     licensePublicKey,
     leaseTtlSeconds,
     licenseGraceDays,

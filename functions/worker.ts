@@ -4,12 +4,13 @@ import { wrapDatabase } from '../db/database';
 import { embeddedMigrations } from '../db/embedded-migrations';
 import { migrateEmbedded } from '../db/migrate-embedded';
 import * as schema from '../db/schema';
-import { createApp, type TandemApp } from './app';
+import { createApp, type AppDeps, type TandemApp } from './app';
 import { DomainError } from './domain/errors';
 import { problemResponse } from './http/problem';
 import { jsonLogger } from './log';
-import { bootstrapAdminToken } from './services/tokens';
+import { bootstrapAdminToken, bootstrapPeerToken } from './services/tokens';
 import { handlerSettings } from './settings';
+import { pullFromPeer } from './sync/engine';
 
 /** The bindings of wrangler.toml: vars per environment, the rest as `wrangler secret put`. */
 export interface Env {
@@ -20,6 +21,7 @@ export interface Env {
   TANDEM_ADMIN_TOKEN?: string;
   TANDEM_PEER_URL?: string;
   TANDEM_PEER_TOKEN?: string;
+  TANDEM_SYNC_BATCH?: string;
   TANDEM_LICENSE_PUBLIC_KEY?: string;
   TANDEM_LEASE_TTL_SECONDS?: string;
   TANDEM_LICENSE_GRACE_DAYS?: string;
@@ -28,9 +30,9 @@ export interface Env {
 // One app per isolate, built on its first request (Workers allow no I/O at start-up): the
 // database client, migrations and the bootstrap token, then the same createApp as on Node.
 // A failed start is forgotten so that the next request tries again.
-let started: Promise<TandemApp> | undefined;
+let started: Promise<{ app: TandemApp; deps: AppDeps }> | undefined;
 
-async function start(env: Env): Promise<TandemApp> {
+async function start(env: Env): Promise<{ app: TandemApp; deps: AppDeps }> {
   const settings = handlerSettings({ ...env, DATABASE_URL: databaseUrlOf(env) });
   const log = jsonLogger({ component: 'handler', runtime: 'workers', serverId: settings.serverId });
   const client = createClient({ url: settings.databaseUrl, authToken: settings.databaseAuthToken });
@@ -42,8 +44,9 @@ async function start(env: Env): Promise<TandemApp> {
     // A token created here could only be shown in the logs: ask for one instead.
     log({ level: 'warn', msg: 'TANDEM_ADMIN_TOKEN is not set: no bootstrap admin token; set it with `wrangler secret put TANDEM_ADMIN_TOKEN`' });
   }
+  if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);
   log({ msg: 'started', role: settings.role });
-  return createApp({
+  const deps: AppDeps = {
     db,
     serverId: settings.serverId,
     role: settings.role,
@@ -53,7 +56,9 @@ async function start(env: Env): Promise<TandemApp> {
     peerToken: settings.peerToken,
     // Isolates are stateless and several may serve one database: leases are read from it, not kept in memory.
     licensing: { publicKey: settings.licensePublicKey, leaseTtlSeconds: settings.leaseTtlSeconds, graceDays: settings.licenseGraceDays, leaseView: 'database' },
-  });
+    syncBatchSize: settings.syncBatchSize,
+  };
+  return { app: createApp(deps), deps };
 }
 
 function databaseUrlOf(env: Env): string {
@@ -68,7 +73,7 @@ function databaseUrlOf(env: Env): string {
   return url;
 }
 
-function app(env: Env): Promise<TandemApp> {
+function app(env: Env): Promise<{ app: TandemApp; deps: AppDeps }> {
   started ??= start(env).catch((err: unknown) => {
     started = undefined;
     throw err;
@@ -80,7 +85,7 @@ export default {
   async fetch(request, env, ctx) {
     let handler: TandemApp;
     try {
-      handler = await app(env);
+      handler = (await app(env)).app;
     } catch (err) {
       const detail = err instanceof DomainError ? err.detail : `The handler could not start: ${String((err as Error)?.message ?? err)}`;
       const problem = new DomainError(503, err instanceof DomainError ? err.code : 'start_failed', detail);
@@ -90,8 +95,10 @@ export default {
     return handler.fetch(request, env, ctx);
   },
 
-  async scheduled(_controller, _env, _ctx) {
-    // The cron trigger of wrangler.toml: the periodic safety net of peer synchronisation will run
-    // here (mirrored: pull from the primary; full: exchange both ways). Nothing to do yet.
+  async scheduled(_controller, env, ctx) {
+    // The cron trigger of wrangler.toml: the periodic safety net of peer synchronisation
+    // (mirrored: the secondary pulls from the primary; full: each pulls from the other).
+    const { deps } = await app(env);
+    ctx.waitUntil(pullFromPeer(deps));
   },
 } satisfies ExportedHandler<Env>;

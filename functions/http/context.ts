@@ -17,6 +17,8 @@ export interface AppDeps {
   licensing?: Partial<LicensingSettings>;
   /** Mounts a reference route for `npm run bench:config`; off in production. */
   benchReference?: boolean;
+  /** Changes per pulled batch (TANDEM_SYNC_BATCH). */
+  syncBatchSize?: number;
 }
 
 export interface Principal {

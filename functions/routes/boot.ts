@@ -42,7 +42,9 @@ export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       const { db, now } = c.var.deps;
       const relayId = c.req.header('x-tandem-relay') ?? null;
       const licensing = licensingOf(c.var.deps);
-      const state = await licensing.assertServesTerminals();
+      // The hot path of a leased terminal on Node: the licence and its lease from memory, then one read.
+      const cached = licensing.cachedState();
+      const state = cached ? licensing.refuseUnlessServing(cached) : await licensing.assertServesTerminals();
       // One read: the document, and on a server without a lease view the lease with it.
       const row =
         licensing.leases.view === 'database'
@@ -61,7 +63,7 @@ export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
         await notePendingTerminal(c.var.deps, mac, relayId, now());
         throw new DomainError(404, 'unknown_terminal', `Terminal ${mac} is not configured; it is listed under pending terminals for an admin to configure.`, { mac });
       }
-      await licensing.admit(state, mac, relayId, 'leaseExpiresAt' in row ? (row.leaseExpiresAt as number | null) : undefined);
+      if (!licensing.holdsLeaseInView(mac)) await licensing.admit(state, mac, relayId, 'leaseExpiresAt' in row ? (row.leaseExpiresAt as number | null) : undefined);
       const etag = `"${row.configVersion}"`;
       if (matchesEtag(c.req.header('if-none-match'), etag)) return c.body(null, 304, { ETag: etag });
       return c.body(row.document, 200, { ETag: etag, 'Content-Type': 'application/json' });

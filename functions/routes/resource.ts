@@ -43,8 +43,12 @@ const listQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
+/** The specs of the mounted resources by entity: a revert writes through the same rules as the API. */
+export const resourceSpecs = new Map<string, ResourceSpec>();
+
 export function mountResource(app: OpenAPIHono<AppEnv>, table: RouteTable, spec: ResourceSpec): void {
   const { entity, path, tag } = spec;
+  resourceSpecs.set(entity, spec);
   const t = spec.table as any;
   const itemPath = `${path}/{id}`;
   const recordSchema = spec.createSchema.extend({

@@ -120,6 +120,18 @@ export class Licensing {
     return this.reload();
   }
 
+  /**
+   * The cached state without waiting, for the boot API's hot path: undefined when
+   * there is none to trust (not loaded yet, or stale without a lease view).
+   */
+  cachedState(): LicenseState | undefined {
+    if (!this.current) return undefined;
+    if (performance.now() - this.loadedAt < REFRESH_MS) return this.current;
+    if (this.stateless) return undefined;
+    this.reload().catch((err) => this.deps.log({ level: 'error', msg: 'reading the licence failed', error: String(err) }));
+    return this.current;
+  }
+
   private get stateless(): boolean {
     return this.settings.leaseView === 'database';
   }
@@ -175,10 +187,18 @@ export class Licensing {
 
   /** Refuses a server that may not serve terminals at all (an unlicensed secondary, a licence that does not hold here). */
   async assertServesTerminals(): Promise<LicenseState> {
-    const state = await this.state();
+    return this.refuseUnlessServing(this.cachedState() ?? (await this.state()));
+  }
+
+  refuseUnlessServing(state: LicenseState): LicenseState {
     const refusal = servingRefusal(state, this.deps.role);
     if (refusal) throw refusal;
     return state;
+  }
+
+  /** True when the lease view shows the terminal holding a valid lease: a boot that needs nothing else. */
+  holdsLeaseInView(mac: string): boolean {
+    return this.leases.holds(mac, this.deps.now().getTime()) === true;
   }
 
   /**

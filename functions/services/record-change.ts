@@ -1,5 +1,7 @@
 import type { Tx } from '../../db/database';
+import type { ChangeLogEntry } from '../../db/schema';
 import { recordAudit } from './audit';
+import { appendLocalChange } from './change-log';
 
 export interface ChangeContext {
   serverId: string;
@@ -13,20 +15,24 @@ export interface RecordChange {
   operation: 'create' | 'update' | 'delete';
   before: unknown;
   after: unknown;
+  /** The change this one undoes (`POST /api/v1/changes/{id}/revert`). */
+  revertOf?: string;
 }
 
 /**
  * Every configuration write passes through here inside its transaction: the
- * audit event is written with it (and, for a redundant pair, the change log
- * entry the peer pulls).
+ * audit event and the change-log entry the peer pulls are written with it, and
+ * the peer is poked once the transaction commits.
  */
-export async function recordChange(tx: Tx, ctx: ChangeContext, change: RecordChange): Promise<void> {
+export async function recordChange(tx: Tx, ctx: ChangeContext, change: RecordChange): Promise<ChangeLogEntry> {
+  const entry = await appendLocalChange(tx, ctx, change);
   await recordAudit(tx, ctx.serverId, ctx.at, {
     actor: ctx.actor,
-    action: `${change.entity}.${change.operation}`,
+    action: change.revertOf ? `${change.entity}.revert` : `${change.entity}.${change.operation}`,
     entity: change.entity,
     entityId: change.id,
     before: change.before,
     after: change.after,
   });
+  return entry;
 }

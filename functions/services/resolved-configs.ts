@@ -1,4 +1,4 @@
-import { eq, inArray, notInArray } from 'drizzle-orm';
+import { eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Orm, Tx } from '../../db/database';
 import { displayClients, firmwarePackages, resolvedConfigs, terminalGroups, terminals, terminalServers } from '../../db/schema';
 import { resolveTerminalConfig, type Catalog } from '../domain/resolve';
@@ -50,20 +50,31 @@ export async function refreshResolvedConfigs(tx: Tx, scope: Scope): Promise<numb
         );
   for (const row of storedRows) stored.set(row.terminalId, row);
 
-  let changed = 0;
-  for (const terminal of selected) {
-    const body = resolveTerminalConfig(terminal, catalog);
-    const configVersion = await versionOf(body);
+  // Digests run concurrently (WebCrypto is asynchronous); rows are written in multi-row statements.
+  const resolved = await Promise.all(
+    selected.map(async (terminal) => {
+      const body = resolveTerminalConfig(terminal, catalog);
+      return { terminal, body, configVersion: await versionOf(body) };
+    }),
+  );
+  const rows: (typeof resolvedConfigs.$inferInsert)[] = [];
+  const movedMacs: string[] = [];
+  for (const { terminal, body, configVersion } of resolved) {
     const previous = stored.get(terminal.id);
     if (previous && previous.configVersion === configVersion && previous.mac === terminal.mac) continue;
-    if (previous && previous.mac !== terminal.mac) await tx.delete(resolvedConfigs).where(eq(resolvedConfigs.mac, previous.mac));
-    const document = JSON.stringify({ ...body, configVersion });
+    if (previous && previous.mac !== terminal.mac) movedMacs.push(previous.mac);
+    rows.push({ mac: terminal.mac, terminalId: terminal.id, document: JSON.stringify({ ...body, configVersion }), configVersion });
+  }
+  for (let i = 0; i < movedMacs.length; i += 500) await tx.delete(resolvedConfigs).where(inArray(resolvedConfigs.mac, movedMacs.slice(i, i + 500)));
+  for (let i = 0; i < rows.length; i += 100)
     await tx
       .insert(resolvedConfigs)
-      .values({ mac: terminal.mac, terminalId: terminal.id, document, configVersion })
-      .onConflictDoUpdate({ target: resolvedConfigs.mac, set: { terminalId: terminal.id, document, configVersion } });
-    changed++;
-  }
+      .values(rows.slice(i, i + 100))
+      .onConflictDoUpdate({
+        target: resolvedConfigs.mac,
+        set: { terminalId: sql`excluded.terminal_id`, document: sql`excluded.document`, configVersion: sql`excluded.config_version` },
+      });
+  const changed = rows.length;
   if (scope === 'all') {
     await tx.delete(resolvedConfigs).where(notInArray(resolvedConfigs.terminalId, tx.select({ id: terminals.id }).from(terminals)));
   }

@@ -70,3 +70,19 @@ export async function bootstrapAdminToken(db: Database, serverId: string, at: Da
     return issued.token;
   });
 }
+
+/**
+ * The pair's peer token (TANDEM_PEER_TOKEN) is also accepted here as a `peer`
+ * token, so that two servers configured with the same value can pull from each
+ * other without a manual token exchange. Returns true when it added it.
+ */
+export async function bootstrapPeerToken(db: Database, serverId: string, at: Date, token: string): Promise<boolean> {
+  return db.write(async (tx) => {
+    const hash = await hashToken(token);
+    const known = await tx.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.tokenHash, hash)).get();
+    if (known) return false;
+    const taken = await tx.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.name, 'pair-peer')).get();
+    await issueToken(tx, { serverId, actor: 'system:bootstrap', at }, { name: taken ? `pair-peer-${at.getTime()}` : 'pair-peer', role: 'peer', token });
+    return true;
+  });
+}

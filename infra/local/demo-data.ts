@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../relay/firmware/s3-client';
 
 type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -35,15 +36,8 @@ export async function seedDemoData(api: Api, s3: S3Target): Promise<{ seeded: bo
   if (existing.body.total > 0) return { seeded: false, macs: [] };
 
   const image = demoFirmwareImage();
-  const objectKey = 'firmware/tandem-os-1.0.0.img';
-  const client = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const objectKey = 'tandem-os/1.0.0.img';
+  const client = createS3Client(s3);
   await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: objectKey, Body: image, ContentLength: image.length }));
   client.destroy();
 

@@ -52,6 +52,20 @@ describe('operating a handler', () => {
     expect(text).toMatch(/tandem_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/terminals"\} 3/);
   });
 
+  it('registers a token made on the other server of a pair, and refuses a weak one', async () => {
+    const a = await startHandler();
+    started.push(a);
+    const admin = apiClient(a.url, a.adminToken);
+    const shared = 'tdm_' + 'Q'.repeat(10) + Math.random().toString(36).slice(2).padEnd(34, 'x');
+    const res = await admin.post('/api/v1/tokens', { role: 'relay', name: 'relay-pair', token: shared });
+    expect(res.status).toBe(201);
+    expect((await apiClient(a.url, shared).get('/api/v1/boot/terminals/aa:bb:cc:00:00:01')).body.code).toBe('unknown_terminal');
+    const weak = await admin.post('/api/v1/tokens', { role: 'admin', name: 'weak', token: 'tdm_password' });
+    expect(weak.status).toBe(400);
+    expect(weak.body.field).toBe('token');
+    expect((await apiClient(a.url, 'tdm_password').get('/api/v1/tokens')).status).toBe(401);
+  });
+
   it('refuses to start with a clear message on a bad setting', async () => {
     await expect(startHandler({ env: { TANDEM_ROLE: 'tertiary' } })).rejects.toThrow(/TANDEM_ROLE must be .*primary.*secondary.*tertiary/);
   });

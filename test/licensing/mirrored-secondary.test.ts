@@ -34,6 +34,7 @@ describe('a mirrored secondary', () => {
       tokens[role] = issued.token;
       ids['/api/v1/tokens'] = issued.id;
     }
+    ids['/api/v1/changes'] = (await admin('GET', '/api/v1/changes?limit=1')).body.items[0].changeId;
     await secondary.db.write(async (tx) => {
       await tx.insert(pendingTerminals).values({ mac: testMac(2), firstSeen: '2027-01-01T00:00:00Z', lastSeen: '2027-01-01T00:00:00Z', relayId: 'relay-a' });
       await tx.insert(terminalLeases).values({ mac: testMac(3), grantedAt: '2027-01-01T00:00:00Z', renewedAt: '2027-01-01T00:00:00Z', expiresAt: Date.now() + 3_600_000, relayId: 'relay-a' });

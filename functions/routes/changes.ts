@@ -1,0 +1,100 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { and, count, desc, eq, gte, lte } from 'drizzle-orm';
+import { changeLog } from '../../db/schema';
+import { notFound } from '../domain/errors';
+import { access } from '../domain/roles';
+import { actorOf, type AppEnv } from '../http/context';
+import { declareRoute, type RouteTable } from '../http/route';
+import { LICENSE_ENTITY, licenseChanged } from '../services/license';
+import { revertChange } from '../services/revert';
+
+const problem = { description: 'Problem document (RFC 9457)' };
+
+/** History of configuration changes on both servers of a pair, and undo. */
+export function mountChanges(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
+  declareRoute(
+    app,
+    table,
+    {
+      method: 'get',
+      path: '/api/v1/changes',
+      access: access.read,
+      summary: 'Every configuration change known here (made here or pulled from the peer) with its before and after, newest first',
+      tags: ['history'],
+      request: {
+        query: z.object({
+          entity: z.string().optional(),
+          recordId: z.string().optional(),
+          /** The server the change was made on. */
+          server: z.string().optional(),
+          since: z.string().datetime().optional(),
+          until: z.string().datetime().optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          offset: z.coerce.number().int().min(0).default(0),
+        }),
+      },
+    },
+    async (c) => {
+      const q = c.req.valid('query');
+      const where = and(
+        q.entity ? eq(changeLog.entity, q.entity) : undefined,
+        q.recordId ? eq(changeLog.recordId, q.recordId) : undefined,
+        q.server ? eq(changeLog.origin, q.server) : undefined,
+        q.since ? gte(changeLog.at, q.since) : undefined,
+        q.until ? lte(changeLog.at, q.until) : undefined,
+      );
+      const orm = c.var.deps.db.orm;
+      const [items, [{ total }]] = await Promise.all([
+        orm.select().from(changeLog).where(where).orderBy(desc(changeLog.seq)).limit(q.limit).offset(q.offset).all(),
+        orm.select({ total: count() }).from(changeLog).where(where).all(),
+      ]);
+      return c.json({ items, total, limit: q.limit, offset: q.offset });
+    },
+  );
+
+  declareRoute(
+    app,
+    table,
+    {
+      method: 'get',
+      path: '/api/v1/changes/{id}',
+      access: access.read,
+      summary: 'One change by its change id',
+      tags: ['history'],
+      request: { params: z.object({ id: z.string().max(64) }) },
+      responses: { 200: { description: 'The change' }, 404: problem },
+    },
+    async (c) => {
+      const id = c.req.valid('param').id;
+      const row = await c.var.deps.db.orm.select().from(changeLog).where(eq(changeLog.changeId, id)).get();
+      if (!row) throw notFound('change', id);
+      return c.json(row);
+    },
+  );
+
+  declareRoute(
+    app,
+    table,
+    {
+      method: 'post',
+      path: '/api/v1/changes/{id}/revert',
+      access: access.configure,
+      writes: true,
+      summary: 'Undo a change by writing its inverse as a new change (audited and synchronised); refused with revert_conflict when a later change would be overwritten, unless force=true',
+      tags: ['history'],
+      request: {
+        params: z.object({ id: z.string().max(64) }),
+        query: z.object({ force: z.enum(['true', 'false']).optional() }),
+      },
+      responses: { 201: { description: 'The new change and the record as it now is' }, 404: problem, 409: problem },
+    },
+    async (c) => {
+      const { db, serverId, now } = c.var.deps;
+      const id = c.req.valid('param').id;
+      const force = c.req.valid('query').force === 'true';
+      const result = await db.write((tx) => revertChange(tx, { serverId, actor: actorOf(c.var.principal), at: now() }, id, force));
+      if (result.change.entity === LICENSE_ENTITY) licenseChanged(c.var.deps);
+      return c.json(result, 201);
+    },
+  );
+}

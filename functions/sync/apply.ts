@@ -1,0 +1,433 @@
+import { and, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import type { Tx } from '../../db/database';
+import { changeLog, pendingTerminals, recordHeads, syncConflicts, type RecordHead } from '../../db/schema';
+import { parseHlc } from '../domain/hlc';
+import { appliesIncoming, conflictPairKey, decideIncoming, uniqueKeeper, type MergeDecision } from '../domain/merge';
+import { recordAudit } from '../services/audit';
+import { forgetResolvedConfig, refreshResolvedConfigs } from '../services/resolved-configs';
+import { syncedEntity, type SyncedEntity } from './entities';
+import type { WireChange } from './wire';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Row = Record<string, any> & { id: string; createdAt: string };
+
+export interface ApplyContext {
+  serverId: string;
+  at: Date;
+}
+
+export interface ApplyOutcome {
+  applied: number;
+  superseded: number;
+  duplicates: number;
+  failed: number;
+  conflicts: number;
+}
+
+const headKey = (entity: string, recordId: string) => `${entity}\u0000${recordId}`;
+const SYSTEM_ACTOR = 'system:sync';
+
+/** What a batch changes besides the records themselves; written once, at the end of the batch. */
+class BatchEffects {
+  heads = new Map<string, RecordHead>();
+  log: (typeof changeLog.$inferInsert)[] = [];
+  terminalIds = new Set<string>();
+  forgetTerminalIds = new Set<string>();
+  macs = new Set<string>();
+  all = false;
+
+  touched(entity: string, id: string, deleted: boolean): void {
+    if (entity !== 'terminal') this.all = true;
+    else if (deleted) this.forgetTerminalIds.add(id);
+    else this.terminalIds.add(id);
+  }
+}
+
+/** An upsert waiting to be written with the ones that follow it, in order. */
+interface PendingUpsert {
+  spec: SyncedEntity;
+  change: WireChange;
+  row: Record<string, unknown>;
+  logEntry: typeof changeLog.$inferInsert;
+  previousHead: RecordHead | null;
+}
+
+/**
+ * Applies a batch of changes pulled from the peer, in the caller's transaction
+ * (which also advances the cursor). A change already in the log is skipped, so a
+ * batch applied twice changes nothing. A change that cannot be applied is
+ * recorded as failed, with its error, and the batch goes on. The pre-resolved
+ * boot documents of the terminals concerned are refreshed at the end.
+ *
+ * Runs of upserts to one table are written as multi-row statements, in the order
+ * of the changes (exactly as one statement per change would, at a fraction of the
+ * cost); a run that hits a unique constraint is replayed row by row so that the
+ * uniqueness rule settles the claim. Heads, log entries and the pending-terminal
+ * clean-up are written once per batch.
+ */
+export async function applyChanges(tx: Tx, ctx: ApplyContext, changes: WireChange[]): Promise<ApplyOutcome> {
+  return new BatchApplier(tx, ctx).apply(changes);
+}
+
+class BatchApplier {
+  private outcome: ApplyOutcome = { applied: 0, superseded: 0, duplicates: 0, failed: 0, conflicts: 0 };
+  private effects = new BatchEffects();
+  private heads = new Map<string, RecordHead>();
+  private run: PendingUpsert[] = [];
+  private receivedAt: string;
+
+  constructor(
+    private tx: Tx,
+    private ctx: ApplyContext,
+  ) {
+    this.receivedAt = ctx.at.toISOString();
+  }
+
+  async apply(changes: WireChange[]): Promise<ApplyOutcome> {
+    const { tx, effects, outcome } = this;
+    if (!changes.length) return outcome;
+    const known = new Set<string>();
+    for (const chunk of chunks(changes.map((c) => c.changeId), 400))
+      for (const row of await tx.select({ id: changeLog.changeId }).from(changeLog).where(inArray(changeLog.changeId, chunk)).all()) known.add(row.id);
+    this.heads = await loadHeads(tx, changes);
+
+    for (const change of changes) {
+      if (known.has(change.changeId)) {
+        outcome.duplicates++;
+        continue;
+      }
+      known.add(change.changeId);
+      try {
+        await this.applyOne(change);
+      } catch (err) {
+        await this.fail(change, err, { ...logFields(change), receivedAt: this.receivedAt }, true);
+      }
+    }
+    await this.flush();
+
+    for (const chunk of chunks([...effects.heads.values()], 100))
+      await tx
+        .insert(recordHeads)
+        .values(chunk)
+        .onConflictDoUpdate({
+          target: [recordHeads.entity, recordHeads.recordId],
+          set: { changeId: sql`excluded.change_id`, hlc: sql`excluded.hlc`, origin: sql`excluded.origin`, deleted: sql`excluded.deleted` },
+        });
+    for (const chunk of chunks(effects.log, 50)) await tx.insert(changeLog).values(chunk);
+    // A terminal that is configured is no longer waiting in the pending list.
+    for (const chunk of chunks([...effects.macs], 400)) await tx.delete(pendingTerminals).where(inArray(pendingTerminals.mac, chunk));
+    for (const id of effects.forgetTerminalIds) await forgetResolvedConfig(tx, id);
+    await refreshResolvedConfigs(tx, effects.all ? 'all' : { terminalIds: [...effects.terminalIds].filter((id) => !effects.forgetTerminalIds.has(id)) });
+    return outcome;
+  }
+
+  private async applyOne(change: WireChange): Promise<void> {
+    const { tx, effects, heads } = this;
+    const spec = syncedEntity(change.entity);
+    if (!spec) throw new Error(`This server does not know the entity "${change.entity}".`);
+    parseHlc(change.hlc);
+    if (change.after && change.after.id !== change.recordId) throw new Error(`The change's state names record ${String(change.after.id)}, not ${change.recordId}.`);
+
+    const logEntry: typeof changeLog.$inferInsert = { ...logFields(change), receivedAt: this.receivedAt, status: 'applied' };
+    const key = headKey(change.entity, change.recordId);
+    const head = heads.get(key) ?? null;
+    const decision = decideIncoming(head, change);
+    if (decision.kind === 'duplicate') {
+      // The record is already at this change (copied with a snapshot): keep it in the history only.
+      effects.log.push(logEntry);
+      this.outcome.applied++;
+      return;
+    }
+
+    let local: Row | null = null;
+    if (decision.kind === 'conflict') {
+      await this.flush();
+      local = await currentRow(tx, spec, change.recordId);
+    }
+    if (appliesIncoming(decision)) {
+      const deleted = change.after == null;
+      if (deleted) {
+        await this.flush();
+        await tx.delete(spec.table).where(eq(spec.idColumn, change.recordId));
+      } else {
+        if (this.run.length && (this.run[0].spec !== spec || this.run.length >= 100)) await this.flush();
+        this.run.push({ spec, change, row: rowOf(spec, change.after!), logEntry, previousHead: head });
+        if (spec.entity === 'terminal' && typeof change.after!.mac === 'string') effects.macs.add(change.after!.mac);
+      }
+      effects.touched(spec.entity, change.recordId, deleted);
+      const next = { entity: change.entity, recordId: change.recordId, changeId: change.changeId, hlc: change.hlc, origin: change.origin, deleted };
+      heads.set(key, next);
+      effects.heads.set(key, next);
+      this.outcome.applied++;
+    } else {
+      logEntry.status = 'superseded';
+      this.outcome.superseded++;
+    }
+    if (decision.kind === 'conflict') this.outcome.conflicts += await recordConcurrentConflict(tx, this.ctx, change, head!, local, decision);
+    effects.log.push(logEntry);
+  }
+
+  /** Writes the pending run of upserts: one statement, or row by row when a unique constraint objects. */
+  private async flush(): Promise<void> {
+    const run = this.run;
+    if (!run.length) return;
+    this.run = [];
+    const { spec } = run[0];
+    try {
+      await this.tx.transaction(async (sp) => {
+        await (sp as Tx)
+          .insert(spec.table)
+          .values(run.map((p) => p.row))
+          .onConflictDoUpdate({ target: spec.idColumn, set: excludedSet(spec, run) });
+      });
+      return;
+    } catch {
+      // Replayed one by one below: the row that objects is settled or recorded as failed alone.
+    }
+    for (const pending of run) {
+      try {
+        await this.tx.transaction(async (sp) => {
+          try {
+            await upsert(sp as Tx, spec, pending.row);
+          } catch (err) {
+            if (!isUniqueViolation(err)) throw err;
+            await this.settle(sp as Tx, pending);
+          }
+        });
+      } catch (err) {
+        this.outcome.applied--;
+        const key = headKey(pending.change.entity, pending.change.recordId);
+        if (pending.previousHead) {
+          this.heads.set(key, pending.previousHead);
+          this.effects.heads.set(key, pending.previousHead);
+        } else {
+          this.heads.delete(key);
+          this.effects.heads.delete(key);
+        }
+        await this.fail(pending.change, err, pending.logEntry, false);
+      }
+    }
+  }
+
+  /** Another record here holds a MAC or name the incoming state claims: settle who keeps it. */
+  private async settle(sp: Tx, pending: PendingUpsert): Promise<void> {
+    const { spec, change } = pending;
+    const side = new BatchEffects();
+    const result = await settleUniqueClaims(sp, this.ctx, spec, change, this.heads, side);
+    if (result.lost) await sp.delete(spec.table).where(eq(spec.idColumn, change.recordId));
+    else await upsert(sp, spec, pending.row);
+    this.outcome.conflicts += result.conflicts;
+    for (const [k, h] of side.heads) {
+      this.heads.set(k, h);
+      this.effects.heads.set(k, h);
+    }
+    side.forgetTerminalIds.forEach((id) => this.effects.forgetTerminalIds.add(id));
+    this.effects.all ||= side.all;
+    if (result.lost) {
+      const key = headKey(change.entity, change.recordId);
+      const head = this.heads.get(key);
+      if (head?.changeId === change.changeId) {
+        const tombstone = { ...head, deleted: true };
+        this.heads.set(key, tombstone);
+        this.effects.heads.set(key, tombstone);
+      }
+      this.effects.touched(spec.entity, change.recordId, true);
+    }
+  }
+
+  private async fail(change: WireChange, err: unknown, logEntry: typeof changeLog.$inferInsert, push: boolean): Promise<void> {
+    this.outcome.failed++;
+    const error = reasonOf(err);
+    logEntry.status = 'failed';
+    logEntry.error = error;
+    if (push) this.effects.log.push(logEntry);
+    await recordAudit(this.tx, this.ctx.serverId, this.ctx.at, {
+      actor: SYSTEM_ACTOR,
+      action: 'sync.apply_failed',
+      entity: change.entity,
+      entityId: change.recordId,
+      after: { changeId: change.changeId, origin: change.origin, error },
+    });
+  }
+}
+
+/** `SET col = excluded.col` for every column a run writes, except the id. */
+function excludedSet(spec: SyncedEntity, run: PendingUpsert[]): Record<string, SQL> {
+  const columns = spec.table as any as Record<string, SQLiteColumn>;
+  const keys = new Set<string>();
+  for (const p of run) for (const k of Object.keys(p.row)) if (k !== 'id') keys.add(k);
+  return Object.fromEntries([...keys].map((k) => [k, sql.raw(`excluded."${columns[k].name}"`)]));
+}
+
+/**
+ * Another record here holds a unique value (MAC, name) the incoming state claims:
+ * the record created first keeps it, on both servers (`uniqueKeeper`). `lost` is
+ * true when the incoming record is the one that gives way.
+ */
+async function settleUniqueClaims(
+  tx: Tx,
+  ctx: ApplyContext,
+  spec: SyncedEntity,
+  change: WireChange,
+  heads: Map<string, RecordHead>,
+  effects: BatchEffects,
+): Promise<{ lost: boolean; conflicts: number }> {
+  const after = change.after as Row;
+  const columns = spec.table as any as Record<string, SQLiteColumn>;
+  let conflicts = 0;
+  for (const key of spec.uniqueKeys) {
+    const values = key.map((k) => after[k]);
+    if (values.some((v) => v === null || v === undefined)) continue;
+    const holder = (await tx
+      .select()
+      .from(spec.table)
+      .where(and(ne(spec.idColumn, change.recordId), ...key.map((k, i) => eq(columns[k], values[i]))))
+      .get()) as Row | undefined;
+    if (!holder) continue;
+
+    const holderHead = heads.get(headKey(spec.entity, holder.id)) ?? (await loadHead(tx, spec.entity, holder.id));
+    const incomingKeeps = uniqueKeeper(holder, { id: change.recordId, createdAt: String(after.createdAt) }).id === change.recordId;
+    const field = key.join('+');
+    const value = values.join('+');
+    const loserId = incomingKeeps ? holder.id : change.recordId;
+    const keeperId = incomingKeeps ? change.recordId : holder.id;
+    const inserted = await tx
+      .insert(syncConflicts)
+      .values({
+        id: crypto.randomUUID(),
+        pairKey: conflictPairKey('unique', holderHead?.changeId ?? holder.id, change.changeId),
+        kind: 'unique',
+        entity: spec.entity,
+        recordId: loserId,
+        local: { recordId: holder.id, changeId: holderHead?.changeId ?? null, hlc: holderHead?.hlc ?? null, origin: holderHead?.origin ?? null, state: holder },
+        remote: { recordId: change.recordId, changeId: change.changeId, hlc: change.hlc, origin: change.origin, state: after },
+        winnerChangeId: incomingKeeps ? change.changeId : (holderHead?.changeId ?? holder.id),
+        resolution: `${spec.entity} ${field} "${value}" was claimed on both servers; it stays with ${keeperId}, created first, and ${loserId} was removed on both servers. Re-create it with another ${field} if it is still needed.`,
+        detectedAt: ctx.at.toISOString(),
+      })
+      .onConflictDoNothing()
+      .returning({ id: syncConflicts.id });
+    if (inserted.length) {
+      conflicts++;
+      await recordAudit(tx, ctx.serverId, ctx.at, {
+        actor: SYSTEM_ACTOR,
+        action: 'sync.conflict',
+        entity: spec.entity,
+        entityId: loserId,
+        before: holder,
+        after: { kind: 'unique', field, value, keeperId, loserId },
+      });
+    }
+    if (!incomingKeeps) return { lost: true, conflicts };
+
+    await tx.delete(spec.table).where(eq(spec.idColumn, holder.id));
+    effects.touched(spec.entity, holder.id, true);
+    if (holderHead) effects.heads.set(headKey(spec.entity, holder.id), { ...holderHead, deleted: true });
+  }
+  return { lost: false, conflicts };
+}
+
+async function recordConcurrentConflict(
+  tx: Tx,
+  ctx: ApplyContext,
+  change: WireChange,
+  head: RecordHead,
+  local: Row | null,
+  decision: Extract<MergeDecision, { kind: 'conflict' }>,
+): Promise<number> {
+  const incomingWins = decision.winner === 'incoming';
+  const winner = incomingWins ? { changeId: change.changeId, origin: change.origin } : head;
+  const what = (state: unknown) => (state == null ? 'a delete' : 'an update');
+  const inserted = await tx
+    .insert(syncConflicts)
+    .values({
+      id: crypto.randomUUID(),
+      pairKey: conflictPairKey('concurrent', head.changeId, change.changeId),
+      kind: 'concurrent',
+      entity: change.entity,
+      recordId: change.recordId,
+      local: { changeId: head.changeId, hlc: head.hlc, origin: head.origin, state: local },
+      remote: { changeId: change.changeId, hlc: change.hlc, origin: change.origin, state: change.after },
+      winnerChangeId: winner.changeId,
+      resolution: `${change.entity} ${change.recordId} was changed on both servers; the later change (${what(incomingWins ? change.after : local)} made on ${winner.origin}) is in effect on both.`,
+      detectedAt: ctx.at.toISOString(),
+    })
+    .onConflictDoNothing()
+    .returning({ id: syncConflicts.id });
+  if (!inserted.length) return 0;
+  await recordAudit(tx, ctx.serverId, ctx.at, {
+    actor: SYSTEM_ACTOR,
+    action: 'sync.conflict',
+    entity: change.entity,
+    entityId: change.recordId,
+    before: local,
+    after: change.after,
+  });
+  return 1;
+}
+
+function rowOf(spec: SyncedEntity, state: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(spec.columnKeys.filter((k) => k in state).map((k) => [k, state[k]]));
+}
+
+async function upsert(tx: Tx, spec: SyncedEntity, row: Record<string, unknown>): Promise<void> {
+  const { id: _id, ...rest } = row;
+  await tx.insert(spec.table).values(row).onConflictDoUpdate({ target: spec.idColumn, set: rest });
+}
+
+/** The innermost message of an error: the driver's own words rather than the query that carried them. */
+function reasonOf(err: unknown): string {
+  let message = String((err as Error)?.message ?? err);
+  for (let e = (err as { cause?: unknown })?.cause as { message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++)
+    if (e.message) message = e.message;
+  return message.slice(0, 2000);
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  for (let e = err as { message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++)
+    if (/UNIQUE constraint failed/.test(String(e.message ?? ''))) return true;
+  return false;
+}
+
+function logFields(change: WireChange) {
+  return {
+    changeId: change.changeId,
+    entity: change.entity,
+    recordId: change.recordId,
+    operation: change.operation,
+    before: change.before,
+    after: change.after,
+    hlc: change.hlc,
+    origin: change.origin,
+    baseChangeId: change.baseChangeId,
+    actor: change.actor,
+    at: change.at,
+    revertOf: change.revertOf ?? null,
+  };
+}
+
+async function currentRow(tx: Tx, spec: SyncedEntity, id: string): Promise<Row | null> {
+  return ((await tx.select().from(spec.table).where(eq(spec.idColumn, id)).get()) as Row | undefined) ?? null;
+}
+
+async function loadHead(tx: Tx, entity: string, recordId: string): Promise<RecordHead | undefined> {
+  return tx.select().from(recordHeads).where(and(eq(recordHeads.entity, entity), eq(recordHeads.recordId, recordId))).get();
+}
+
+async function loadHeads(tx: Tx, changes: WireChange[]): Promise<Map<string, RecordHead>> {
+  const byEntity = new Map<string, Set<string>>();
+  for (const c of changes) byEntity.set(c.entity, (byEntity.get(c.entity) ?? new Set()).add(c.recordId));
+  const heads = new Map<string, RecordHead>();
+  for (const [entity, ids] of byEntity)
+    for (const chunk of chunks([...ids], 400))
+      for (const head of await tx.select().from(recordHeads).where(and(eq(recordHeads.entity, entity), inArray(recordHeads.recordId, chunk))).all())
+        heads.set(headKey(head.entity, head.recordId), head);
+  return heads;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,111 @@
+import { DomainError } from '../domain/errors';
+import { changesPage, SCHEMA_VERSION_HEADER, SERVER_ID_HEADER, snapshotDocument, type ChangesPage, type SnapshotDocument } from './wire';
+
+export interface PeerEndpoint {
+  url: string;
+  token: string;
+}
+
+/** Who is asking: sent with every request so the peer can refuse a mismatch. */
+export interface Caller {
+  serverId: string;
+  schemaVersion: number;
+}
+
+/** The peer did not answer, answered with a problem, or sent something unreadable. */
+export class PeerError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status?: number,
+    readonly problem?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'PeerError';
+  }
+}
+
+const TIMEOUTS = { page: 30_000, snapshot: 120_000, poke: 2_000, probe: 2_000, pullAndWait: 120_000 };
+
+/** The sync API of the other server, over fetch (the same on Node and on Workers). */
+export function peerClient(peer: PeerEndpoint, caller: Caller) {
+  const base = peer.url.replace(/\/+$/, '');
+  const request = async (method: string, path: string, timeoutMs: number): Promise<unknown> => {
+    let res: Response;
+    try {
+      res = await fetch(base + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${peer.token}`,
+          [SERVER_ID_HEADER]: caller.serverId,
+          [SCHEMA_VERSION_HEADER]: String(caller.schemaVersion),
+        },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } })?.cause?.code;
+      throw new PeerError('peer_unreachable', `The peer at ${base} does not answer (${cause ?? (err as Error)?.name ?? 'error'}).`);
+    }
+    const text = await res.text().catch(() => '');
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    if (!res.ok) {
+      const problem = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+      const code = typeof problem.code === 'string' ? problem.code : `peer_http_${res.status}`;
+      throw new PeerError(code, `The peer at ${base} refused ${method} ${path.split('?')[0]}: ${res.status} ${String(problem.detail ?? text.slice(0, 200))}`, res.status, problem);
+    }
+    return body;
+  };
+  const parse = <T extends { schemaVersion: number; serverId: string }>(
+    schema: { safeParse: (v: unknown) => { success: boolean; data?: T; error?: { message: string } } },
+    value: unknown,
+    what: string,
+  ): T => {
+    const result = schema.safeParse(value);
+    if (!result.success) throw new PeerError('peer_bad_response', `The peer at ${base} sent ${what} this server cannot read: ${result.error!.message.slice(0, 300)}`);
+    const answer = result.data!;
+    // Checked here too: a peer that does not check the request header must not slip through.
+    if (answer.schemaVersion !== caller.schemaVersion)
+      throw new PeerError(
+        'schema_mismatch',
+        `This server (${caller.serverId}) is at schema version ${caller.schemaVersion} and the peer (${answer.serverId}) at ${answer.schemaVersion}; upgrade both servers to the same release before they synchronise.`,
+        409,
+        { localSchemaVersion: caller.schemaVersion, peerSchemaVersion: answer.schemaVersion },
+      );
+    return answer;
+  };
+
+  return {
+    url: base,
+    changes: async (after: number, limit: number): Promise<ChangesPage> =>
+      parse(changesPage, await request('GET', `/api/v1/sync/changes?after=${after}&limit=${limit}`, TIMEOUTS.page), 'a page of changes'),
+    snapshot: async (): Promise<SnapshotDocument> => parse(snapshotDocument, await request('GET', '/api/v1/sync/snapshot', TIMEOUTS.snapshot), 'a snapshot'),
+    poke: async (): Promise<void> => {
+      await request('POST', '/api/v1/sync/poke', TIMEOUTS.poke);
+    },
+    /** Makes the peer pull now and answers with what its pull did. */
+    pokeAndWait: async (): Promise<Record<string, unknown>> => (await request('POST', '/api/v1/sync/poke?wait=true', TIMEOUTS.pullAndWait)) as Record<string, unknown>,
+    healthy: async (): Promise<boolean> => {
+      try {
+        const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(TIMEOUTS.probe) });
+        await res.body?.cancel();
+        return res.ok;
+      } catch {
+        return false;
+      }
+    },
+    probe: async (after: number): Promise<ChangesPage> =>
+      parse(changesPage, await request('GET', `/api/v1/sync/changes?after=${after}&limit=0`, TIMEOUTS.probe), 'a page of changes'),
+  };
+}
+export type PeerClient = ReturnType<typeof peerClient>;
+
+/** A peer failure as the status and the run route show it. */
+export function describeFailure(err: unknown): { code: string; detail: string } {
+  if (err instanceof PeerError || err instanceof DomainError) return { code: err.code, detail: err instanceof DomainError ? err.detail : err.message };
+  return { code: 'sync_failed', detail: String((err as Error)?.message ?? err) };
+}
