@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from './files';
 import { freeTcpPort, freeUdpPort } from './ports';
 import { type RunningProcess, startNode, waitForHttp } from './processes';
 
@@ -18,7 +16,7 @@ export interface TestRelay {
 export async function startTestRelay(env: Record<string, string>): Promise<TestRelay> {
   const tftpPort = env.RELAY_TFTP_PORT ? Number(env.RELAY_TFTP_PORT) : await freeUdpPort();
   const httpPort = env.RELAY_HTTP_PORT ? Number(env.RELAY_HTTP_PORT) : await freeTcpPort();
-  const cacheDir = env.RELAY_CACHE_DIR ?? mkdtempSync(join(tmpdir(), 'relay-cache-'));
+  const cacheDir = env.RELAY_CACHE_DIR ?? tempDir('relay-cache');
   const process = startNode('relay/main.ts', {
     RELAY_ID: 'relay-test',
     RELAY_HOST: '127.0.0.1',

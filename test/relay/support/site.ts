@@ -1,6 +1,6 @@
-import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './files';
 import { apiClient, type ApiClient, createToken, type HandlerProcess, startHandler } from '../../support/handler';
 
 export interface SiteFirmware {
@@ -67,7 +67,7 @@ export async function startHandlerPair(seed: (admin: ApiClient) => Promise<void>
     const relayToken = await createToken(seeding, 'relay', 'relay-test');
     await seed(seeding);
     await a.stop();
-    const dirB = mkdtempSync(join(tmpdir(), 'tandem-handler-b-'));
+    const dirB = tempDir('tandem-handler-b');
     for (const suffix of ['', '-wal', '-shm']) {
       const from = join(a.dataDir, `site-a.db${suffix}`);
       if (existsSync(from)) copyFileSync(from, join(dirB, `site-b.db${suffix}`));
