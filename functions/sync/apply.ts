@@ -75,6 +75,8 @@ class BatchApplier {
   private effects = new BatchEffects();
   private heads = new Map<string, RecordHead>();
   private run: PendingUpsert[] = [];
+  /** Records the batch will find changed on both sides, as they stand here before the batch. */
+  private localRows = new Map<string, Row | null>();
   private receivedAt: string;
 
   constructor(
@@ -91,6 +93,7 @@ class BatchApplier {
     for (const chunk of chunks(changes.map((c) => c.changeId), 400))
       for (const row of await tx.select({ id: changeLog.changeId }).from(changeLog).where(inArray(changeLog.changeId, chunk)).all()) known.add(row.id);
     this.heads = await loadHeads(tx, changes);
+    await this.loadLocalRowsOfConflicts(changes);
 
     for (const change of changes) {
       if (known.has(change.changeId)) {
@@ -142,8 +145,11 @@ class BatchApplier {
 
     let local: Row | null = null;
     if (decision.kind === 'conflict') {
-      await this.flush();
-      local = await currentRow(tx, spec, change.recordId);
+      if (this.localRows.has(key)) local = this.localRows.get(key)!;
+      else {
+        await this.flush();
+        local = await currentRow(tx, spec, change.recordId);
+      }
     }
     if (appliesIncoming(decision)) {
       const deleted = change.after == null;
@@ -166,6 +172,29 @@ class BatchApplier {
     }
     if (decision.kind === 'conflict') this.outcome.conflicts += await recordConcurrentConflict(tx, this.ctx, change, head!, local, decision);
     effects.log.push(logEntry);
+  }
+
+  /**
+   * A conflict reports the record as it stands here; for a change whose base is
+   * not the record's head it is read for the whole batch at once. (Changes of
+   * this batch to such a record never precede the conflict: they would be its
+   * base.)
+   */
+  private async loadLocalRowsOfConflicts(changes: WireChange[]): Promise<void> {
+    const wanted = new Map<string, Set<string>>();
+    for (const c of changes) {
+      const head = this.heads.get(headKey(c.entity, c.recordId));
+      if (head && head.changeId !== c.changeId && head.changeId !== c.baseChangeId && syncedEntity(c.entity))
+        wanted.set(c.entity, (wanted.get(c.entity) ?? new Set()).add(c.recordId));
+    }
+    for (const [entity, ids] of wanted) {
+      const spec = syncedEntity(entity)!;
+      for (const chunk of chunks([...ids], 400)) {
+        const rows = (await this.tx.select().from(spec.table).where(inArray(spec.idColumn, chunk)).all()) as Row[];
+        const found = new Map(rows.map((r) => [r.id, r]));
+        for (const id of chunk) this.localRows.set(headKey(entity, id), found.get(id) ?? null);
+      }
+    }
   }
 
   /** Writes the pending run of upserts: one statement, or row by row when a unique constraint objects. */
