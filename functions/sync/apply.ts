@@ -1,6 +1,7 @@
-import { and, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Tx } from '../../db/database';
+import { insertMany } from '../../db/insert-many';
 import { changeLog, pendingTerminals, recordHeads, syncConflicts, type RecordHead } from '../../db/schema';
 import { parseHlc } from '../domain/hlc';
 import { appliesIncoming, conflictPairKey, decideIncoming, uniqueKeeper, type MergeDecision } from '../domain/merge';
@@ -109,15 +110,8 @@ class BatchApplier {
     }
     await this.flush();
 
-    for (const chunk of chunks([...effects.heads.values()], 100))
-      await tx
-        .insert(recordHeads)
-        .values(chunk)
-        .onConflictDoUpdate({
-          target: [recordHeads.entity, recordHeads.recordId],
-          set: { changeId: sql`excluded.change_id`, hlc: sql`excluded.hlc`, origin: sql`excluded.origin`, deleted: sql`excluded.deleted` },
-        });
-    for (const chunk of chunks(effects.log, 50)) await tx.insert(changeLog).values(chunk);
+    await insertMany(tx, recordHeads, [...effects.heads.values()], { upsertOn: [recordHeads.entity, recordHeads.recordId] });
+    await insertMany(tx, changeLog, effects.log.map(logRow));
     // A terminal that is configured is no longer waiting in the pending list.
     for (const chunk of chunks([...effects.macs], 400)) await tx.delete(pendingTerminals).where(inArray(pendingTerminals.mac, chunk));
     for (const id of effects.forgetTerminalIds) await forgetResolvedConfig(tx, id);
@@ -204,12 +198,7 @@ class BatchApplier {
     this.run = [];
     const { spec } = run[0];
     try {
-      await this.tx.transaction(async (sp) => {
-        await (sp as Tx)
-          .insert(spec.table)
-          .values(run.map((p) => p.row))
-          .onConflictDoUpdate({ target: spec.idColumn, set: excludedSet(spec, run) });
-      });
+      await this.tx.transaction((sp) => insertMany(sp as Tx, spec.table, run.map((p) => p.row), { upsertOn: [spec.idColumn] }));
       return;
     } catch {
       // Replayed one by one below: the row that objects is settled or recorded as failed alone.
@@ -281,12 +270,9 @@ class BatchApplier {
   }
 }
 
-/** `SET col = excluded.col` for every column a run writes, except the id. */
-function excludedSet(spec: SyncedEntity, run: PendingUpsert[]): Record<string, SQL> {
-  const columns = spec.table as any as Record<string, SQLiteColumn>;
-  const keys = new Set<string>();
-  for (const p of run) for (const k of Object.keys(p.row)) if (k !== 'id') keys.add(k);
-  return Object.fromEntries([...keys].map((k) => [k, sql.raw(`excluded."${columns[k].name}"`)]));
+/** Every log entry with the same keys, as a multi-row insert needs. */
+function logRow(entry: typeof changeLog.$inferInsert): typeof changeLog.$inferInsert {
+  return { ...entry, receivedAt: entry.receivedAt ?? null, status: entry.status ?? 'applied', error: entry.error ?? null, revertOf: entry.revertOf ?? null };
 }
 
 /**
