@@ -1,5 +1,6 @@
-import { eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { eq, inArray, notInArray } from 'drizzle-orm';
 import type { Orm, Tx } from '../../db/database';
+import { insertMany } from '../../db/insert-many';
 import { displayClients, firmwarePackages, resolvedConfigs, terminalGroups, terminals, terminalServers } from '../../db/schema';
 import { resolveTerminalConfig, type Catalog } from '../domain/resolve';
 import { sha256Hex } from '../http/tokens';
@@ -66,14 +67,7 @@ export async function refreshResolvedConfigs(tx: Tx, scope: Scope): Promise<numb
     rows.push({ mac: terminal.mac, terminalId: terminal.id, document: JSON.stringify({ ...body, configVersion }), configVersion });
   }
   for (let i = 0; i < movedMacs.length; i += 500) await tx.delete(resolvedConfigs).where(inArray(resolvedConfigs.mac, movedMacs.slice(i, i + 500)));
-  for (let i = 0; i < rows.length; i += 100)
-    await tx
-      .insert(resolvedConfigs)
-      .values(rows.slice(i, i + 100))
-      .onConflictDoUpdate({
-        target: resolvedConfigs.mac,
-        set: { terminalId: sql`excluded.terminal_id`, document: sql`excluded.document`, configVersion: sql`excluded.config_version` },
-      });
+  await insertMany(tx, resolvedConfigs, rows, { upsertOn: [resolvedConfigs.mac] });
   const changed = rows.length;
   if (scope === 'all') {
     await tx.delete(resolvedConfigs).where(notInArray(resolvedConfigs.terminalId, tx.select({ id: terminals.id }).from(terminals)));

@@ -1,6 +1,7 @@
-import { and, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Tx } from '../../db/database';
+import { insertMany } from '../../db/insert-many';
 import { changeLog, pendingTerminals, recordHeads, syncConflicts, type RecordHead } from '../../db/schema';
 import { parseHlc } from '../domain/hlc';
 import { appliesIncoming, conflictPairKey, decideIncoming, uniqueKeeper, type MergeDecision } from '../domain/merge';
@@ -75,6 +76,8 @@ class BatchApplier {
   private effects = new BatchEffects();
   private heads = new Map<string, RecordHead>();
   private run: PendingUpsert[] = [];
+  /** Records the batch will find changed on both sides, as they stand here before the batch. */
+  private localRows = new Map<string, Row | null>();
   private receivedAt: string;
 
   constructor(
@@ -91,6 +94,7 @@ class BatchApplier {
     for (const chunk of chunks(changes.map((c) => c.changeId), 400))
       for (const row of await tx.select({ id: changeLog.changeId }).from(changeLog).where(inArray(changeLog.changeId, chunk)).all()) known.add(row.id);
     this.heads = await loadHeads(tx, changes);
+    await this.loadLocalRowsOfConflicts(changes);
 
     for (const change of changes) {
       if (known.has(change.changeId)) {
@@ -106,15 +110,8 @@ class BatchApplier {
     }
     await this.flush();
 
-    for (const chunk of chunks([...effects.heads.values()], 100))
-      await tx
-        .insert(recordHeads)
-        .values(chunk)
-        .onConflictDoUpdate({
-          target: [recordHeads.entity, recordHeads.recordId],
-          set: { changeId: sql`excluded.change_id`, hlc: sql`excluded.hlc`, origin: sql`excluded.origin`, deleted: sql`excluded.deleted` },
-        });
-    for (const chunk of chunks(effects.log, 50)) await tx.insert(changeLog).values(chunk);
+    await insertMany(tx, recordHeads, [...effects.heads.values()], { upsertOn: [recordHeads.entity, recordHeads.recordId] });
+    await insertMany(tx, changeLog, effects.log.map(logRow));
     // A terminal that is configured is no longer waiting in the pending list.
     for (const chunk of chunks([...effects.macs], 400)) await tx.delete(pendingTerminals).where(inArray(pendingTerminals.mac, chunk));
     for (const id of effects.forgetTerminalIds) await forgetResolvedConfig(tx, id);
@@ -142,8 +139,11 @@ class BatchApplier {
 
     let local: Row | null = null;
     if (decision.kind === 'conflict') {
-      await this.flush();
-      local = await currentRow(tx, spec, change.recordId);
+      if (this.localRows.has(key)) local = this.localRows.get(key)!;
+      else {
+        await this.flush();
+        local = await currentRow(tx, spec, change.recordId);
+      }
     }
     if (appliesIncoming(decision)) {
       const deleted = change.after == null;
@@ -168,6 +168,29 @@ class BatchApplier {
     effects.log.push(logEntry);
   }
 
+  /**
+   * A conflict reports the record as it stands here; for a change whose base is
+   * not the record's head it is read for the whole batch at once. (Changes of
+   * this batch to such a record never precede the conflict: they would be its
+   * base.)
+   */
+  private async loadLocalRowsOfConflicts(changes: WireChange[]): Promise<void> {
+    const wanted = new Map<string, Set<string>>();
+    for (const c of changes) {
+      const head = this.heads.get(headKey(c.entity, c.recordId));
+      if (head && head.changeId !== c.changeId && head.changeId !== c.baseChangeId && syncedEntity(c.entity))
+        wanted.set(c.entity, (wanted.get(c.entity) ?? new Set()).add(c.recordId));
+    }
+    for (const [entity, ids] of wanted) {
+      const spec = syncedEntity(entity)!;
+      for (const chunk of chunks([...ids], 400)) {
+        const rows = (await this.tx.select().from(spec.table).where(inArray(spec.idColumn, chunk)).all()) as Row[];
+        const found = new Map(rows.map((r) => [r.id, r]));
+        for (const id of chunk) this.localRows.set(headKey(entity, id), found.get(id) ?? null);
+      }
+    }
+  }
+
   /** Writes the pending run of upserts: one statement, or row by row when a unique constraint objects. */
   private async flush(): Promise<void> {
     const run = this.run;
@@ -175,12 +198,7 @@ class BatchApplier {
     this.run = [];
     const { spec } = run[0];
     try {
-      await this.tx.transaction(async (sp) => {
-        await (sp as Tx)
-          .insert(spec.table)
-          .values(run.map((p) => p.row))
-          .onConflictDoUpdate({ target: spec.idColumn, set: excludedSet(spec, run) });
-      });
+      await this.tx.transaction((sp) => insertMany(sp as Tx, spec.table, run.map((p) => p.row), { upsertOn: [spec.idColumn] }));
       return;
     } catch {
       // Replayed one by one below: the row that objects is settled or recorded as failed alone.
@@ -252,12 +270,9 @@ class BatchApplier {
   }
 }
 
-/** `SET col = excluded.col` for every column a run writes, except the id. */
-function excludedSet(spec: SyncedEntity, run: PendingUpsert[]): Record<string, SQL> {
-  const columns = spec.table as any as Record<string, SQLiteColumn>;
-  const keys = new Set<string>();
-  for (const p of run) for (const k of Object.keys(p.row)) if (k !== 'id') keys.add(k);
-  return Object.fromEntries([...keys].map((k) => [k, sql.raw(`excluded."${columns[k].name}"`)]));
+/** Every log entry with the same keys, as a multi-row insert needs. */
+function logRow(entry: typeof changeLog.$inferInsert): typeof changeLog.$inferInsert {
+  return { ...entry, receivedAt: entry.receivedAt ?? null, status: entry.status ?? 'applied', error: entry.error ?? null, revertOf: entry.revertOf ?? null };
 }
 
 /**

@@ -93,7 +93,6 @@ async function main() {
     const writing = performance.now();
     await Promise.all([partitionWrites(pair.a.admin, 1, shared), partitionWrites(pair.b.admin, 2, shared)]);
     const wrote = (performance.now() - writing) / 1000;
-    const pendingBefore = [await lagOf(pair.a.admin), await lagOf(pair.b.admin)];
 
     const cpuBefore = handlersCpu(pair);
     const resumed = performance.now();
@@ -118,7 +117,7 @@ async function main() {
     const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
     console.log('\nbench:sync — two handlers, full redundancy, loopback');
     console.log(`propagation lag, write committed on A → served by B (${lags.length} writes): p50 ${fmt(percentile(lags, 50))}   p99 ${fmt(percentile(lags, 99))}   max ${fmt(lags[lags.length - 1])}   (target p99 ≤ 500 ms)`);
-    console.log(`partition: ${CHANGES} changes on each side (${SHARED} to records changed on both), written in ${wrote.toFixed(1)} s; pending before resume A ${pendingBefore[0]}, B ${pendingBefore[1]}`);
+    console.log(`partition: ${CHANGES} changes on each side (${SHARED} to records changed on both), written in ${wrote.toFixed(1)} s`);
     console.log(`time to converge after resume: ${converged.toFixed(2)} s   (target ≤ 10 s); CPU used by both handlers meanwhile ${cpuUsed.toFixed(1)} s; machine load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     console.log(`terminals on each side: ${Object.keys(configA.terminals).length}; configurations identical: ${identical}; open conflicts A ${conflicts[0]}, B ${conflicts[1]}`);
     if (!identical) process.exitCode = 1;
