@@ -37,8 +37,9 @@ Usage: npm run license -- <command> [options]
       redundancy. Refuses a licence that breaks a consistency rule unless --allow-inconsistent.
       Writes the licence file to FILE, or prints it.
 
-  inspect FILE [--public-key KEY] [--installation ID] [--grace-days N]
+  inspect FILE [--public-key=KEY] [--installation ID] [--grace-days N]
       Shows a licence: what it grants per server, whether its signature verifies with KEY
+      (write --public-key=KEY with "=": a base64url key may begin with "-")
       (default: TANDEM_LICENSE_PUBLIC_KEY, else the demo key), the consistency rules it breaks,
       and its expiry. Exits 1 when a handler would refuse it.
 

@@ -67,7 +67,7 @@ describe('licensing on real handler processes', () => {
     const file = join(dir, 'licence.json');
     const issue = await licenseTool('issue', '--key', join(dir, 'license-signing-key.pem'), '--customer', 'ACME Pressworks', '--redundancy', 'none', '--primary', installationId, '--product', 'terminal-connection:25@primary', '--expires', '2099-12-31', '--out', file);
     expect(issue.code).toBe(0);
-    const inspect = await licenseToolHere('inspect', file, '--public-key', publicKey, '--installation', installationId);
+    const inspect = await licenseToolHere('inspect', file, `--public-key=${publicKey}`, '--installation', installationId);
     expect(inspect.out).toContain('a handler would accept this licence');
     expect(inspect.code).toBe(0);
 
@@ -78,7 +78,7 @@ describe('licensing on real handler processes', () => {
     const tampered = JSON.parse(readFileSync(file, 'utf8'));
     tampered.payload.products[0].quantity = 2500;
     writeFileSync(join(dir, 'tampered.json'), JSON.stringify(tampered));
-    const refused = await licenseToolHere('inspect', join(dir, 'tampered.json'), '--public-key', publicKey);
+    const refused = await licenseToolHere('inspect', join(dir, 'tampered.json'), `--public-key=${publicKey}`);
     expect(refused.code).toBe(1);
     expect(refused.out).toContain('signature:   INVALID');
 
