@@ -1,8 +1,9 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, count, desc, eq, gte, lte } from 'drizzle-orm';
+import { and, desc, eq, gte, lte } from 'drizzle-orm';
 import { auditEvents } from '../../db/schema';
 import { access } from '../domain/roles';
 import type { AppEnv } from '../http/context';
+import { pageOf, pageQuery } from './paging';
 import { declareRoute, type RouteTable } from '../http/route';
 
 export function mountAudit(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
@@ -22,8 +23,7 @@ export function mountAudit(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
           serverId: z.string().optional(),
           since: z.string().datetime().optional(),
           until: z.string().datetime().optional(),
-          limit: z.coerce.number().int().min(1).max(1000).default(100),
-          offset: z.coerce.number().int().min(0).default(0),
+          ...pageQuery,
         }),
       },
     },
@@ -36,12 +36,7 @@ export function mountAudit(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
         q.since ? gte(auditEvents.at, q.since) : undefined,
         q.until ? lte(auditEvents.at, q.until) : undefined,
       );
-      const orm = c.var.deps.db.orm;
-      const [items, [{ total }]] = await Promise.all([
-        orm.select().from(auditEvents).where(where).orderBy(desc(auditEvents.id)).limit(q.limit).offset(q.offset).all(),
-        orm.select({ total: count() }).from(auditEvents).where(where).all(),
-      ]);
-      return c.json({ items, total, limit: q.limit, offset: q.offset });
+      return c.json(await pageOf(c.var.deps.db.orm, auditEvents, where, desc(auditEvents.id), q));
     },
   );
 }

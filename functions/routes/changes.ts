@@ -1,9 +1,10 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, count, desc, eq, gte, lte } from 'drizzle-orm';
+import { and, desc, eq, gte, lte } from 'drizzle-orm';
 import { changeLog } from '../../db/schema';
 import { notFound } from '../domain/errors';
 import { access } from '../domain/roles';
 import { actorOf, type AppEnv } from '../http/context';
+import { pageOf, pageQuery } from './paging';
 import { declareRoute, type RouteTable } from '../http/route';
 import { LICENSE_ENTITY, licenseChanged } from '../services/license';
 import { revertChange } from '../services/revert';
@@ -29,8 +30,7 @@ export function mountChanges(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
           server: z.string().optional(),
           since: z.string().datetime().optional(),
           until: z.string().datetime().optional(),
-          limit: z.coerce.number().int().min(1).max(1000).default(100),
-          offset: z.coerce.number().int().min(0).default(0),
+          ...pageQuery,
         }),
       },
     },
@@ -43,12 +43,7 @@ export function mountChanges(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
         q.since ? gte(changeLog.at, q.since) : undefined,
         q.until ? lte(changeLog.at, q.until) : undefined,
       );
-      const orm = c.var.deps.db.orm;
-      const [items, [{ total }]] = await Promise.all([
-        orm.select().from(changeLog).where(where).orderBy(desc(changeLog.seq)).limit(q.limit).offset(q.offset).all(),
-        orm.select({ total: count() }).from(changeLog).where(where).all(),
-      ]);
-      return c.json({ items, total, limit: q.limit, offset: q.offset });
+      return c.json(await pageOf(c.var.deps.db.orm, changeLog, where, desc(changeLog.seq), q));
     },
   );
 

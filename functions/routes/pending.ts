@@ -1,5 +1,5 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { count, desc, eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { pendingTerminals, terminalStatus } from '../../db/schema';
 import { notFound } from '../domain/errors';
 import { access } from '../domain/roles';
@@ -7,11 +7,9 @@ import { actorOf, type AppEnv } from '../http/context';
 import { declareRoute, type RouteTable } from '../http/route';
 import { recordAudit } from '../services/audit';
 import { requireMac } from './boot';
+import { pageOf, pageQuery } from './paging';
 
-const page = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+const page = z.object(pageQuery);
 
 /** New hardware waiting to be configured, and what relays reported about boots. */
 export function mountPending(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
@@ -20,13 +18,7 @@ export function mountPending(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
     table,
     { method: 'get', path: '/api/v1/pending-terminals', access: access.read, summary: 'Terminals that asked for configuration but are not configured', tags: ['terminals'], request: { query: page } },
     async (c) => {
-      const { limit, offset } = c.req.valid('query');
-      const orm = c.var.deps.db.orm;
-      const [items, [{ total }]] = await Promise.all([
-        orm.select().from(pendingTerminals).orderBy(desc(pendingTerminals.lastSeen)).limit(limit).offset(offset).all(),
-        orm.select({ total: count() }).from(pendingTerminals).all(),
-      ]);
-      return c.json({ items, total, limit, offset });
+      return c.json(await pageOf(c.var.deps.db.orm, pendingTerminals, undefined, desc(pendingTerminals.lastSeen), c.req.valid('query')));
     },
   );
 

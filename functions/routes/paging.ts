@@ -1,0 +1,19 @@
+import { z } from '@hono/zod-openapi';
+import { count, type SQL } from 'drizzle-orm';
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import type { Orm } from '../../db/database';
+
+/** `?limit&offset` of every list route. */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+};
+
+/** One page of a table with its total, in the shape every list route answers. */
+export async function pageOf(orm: Orm, table: SQLiteTable, where: SQL | undefined, orderBy: SQL, page: { limit: number; offset: number }) {
+  const [items, [{ total }]] = await Promise.all([
+    orm.select().from(table).where(where).orderBy(orderBy).limit(page.limit).offset(page.offset).all(),
+    orm.select({ total: count() }).from(table).where(where).all(),
+  ]);
+  return { items, total, limit: page.limit, offset: page.offset };
+}
