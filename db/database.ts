@@ -16,53 +16,62 @@ export interface Database {
   client: Client;
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /**
-   * Calls `listener` after each committed write transaction that recorded a
-   * configuration change (`noteConfigurationChange`); returns the unsubscribe.
+   * Calls `listener` after each committed write transaction that noted `topic`
+   * (`noteForCommit`); returns the unsubscribe.
    */
-  onChangeCommitted(listener: () => void): () => void;
+  onCommitted(topic: CommitTopic, listener: () => void): () => void;
   close(): void;
 }
 
-const changedTransactions = new WeakSet<object>();
+/**
+ * What a committed write may have changed, for those who act on it afterwards:
+ * `configuration` — a local configuration change (the peer is poked);
+ * `boot-documents` — stored boot documents (in-memory copies are dropped).
+ */
+export type CommitTopic = 'configuration' | 'boot-documents';
 
-/** Marks a write transaction as one that changed configuration, for `onChangeCommitted`. */
-export function noteConfigurationChange(tx: Tx): void {
-  changedTransactions.add(tx);
+const notedTopics = new WeakMap<object, Set<CommitTopic>>();
+
+/** Marks a write transaction as one that changed `topic`, for `onCommitted` listeners once it commits. */
+export function noteForCommit(tx: Tx, topic: CommitTopic): void {
+  const topics = notedTopics.get(tx);
+  if (topics) topics.add(topic);
+  else notedTopics.set(tx, new Set([topic]));
 }
 
 export function wrapDatabase(orm: Orm, client: Client): Database {
   let queue: Promise<unknown> = Promise.resolve();
-  const listeners = new Set<() => void>();
+  const listeners = new Map<CommitTopic, Set<() => void>>();
   return {
     orm,
     client,
     write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-      let changed = false;
+      let noted: Set<CommitTopic> | undefined;
       const run = queue
         .then(() =>
           orm.transaction(async (tx) => {
             const result = await work(tx);
-            changed = changedTransactions.has(tx);
+            noted = notedTopics.get(tx);
             return result;
           }),
         )
         .then((result) => {
-          // A listener's failure must not turn a committed write into an error.
-          if (changed)
-            for (const listener of listeners)
+          for (const topic of noted ?? [])
+            for (const listener of listeners.get(topic) ?? [])
               try {
                 listener();
               } catch {
-                /* the listener reports its own failures */
+                // A listener's failure must not turn a committed write into an error; it reports its own.
               }
           return result;
         });
       queue = run.catch(() => undefined);
       return run;
     },
-    onChangeCommitted(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+    onCommitted(topic, listener) {
+      const set = listeners.get(topic) ?? new Set();
+      listeners.set(topic, set.add(listener));
+      return () => set.delete(listener);
     },
     close: () => client.close(),
   };

@@ -1,10 +1,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { DomainError } from './domain/errors';
 import { roles } from './domain/roles';
 import type { AppDeps, AppEnv } from './http/context';
 import { RequestMetrics } from './http/metrics';
 import { onError, problemResponse } from './http/problem';
+import { requestBodyRules } from './http/request-body';
 import { validationHook, type RouteTable } from './http/route';
 import { mountAudit } from './routes/audit';
 import { mountBoot } from './routes/boot';
@@ -37,15 +37,7 @@ export function createApp(deps: AppDeps): TandemApp {
     c.set('deps', deps);
     await next();
   });
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new DomainError(413, 'body_too_large', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
-      },
-    }),
-  );
+  app.use('/api/*', requestBodyRules(MAX_BODY_BYTES));
   // Pokes the peer after each committed change; on Workers the poke outlives the response through waitUntil.
   const sync = syncEngineFor(deps);
   metrics.gauge('tandem_sync_last_success_seconds', 'Unix time of the last successful pull from the peer (0: none since start).', () => sync.counters.lastSuccessSeconds);
@@ -62,13 +54,6 @@ export function createApp(deps: AppDeps): TandemApp {
       } catch {
         /* Node: no execution context, the work runs on */
       }
-  });
-  app.use('/api/*', async (c, next) => {
-    const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
-    const type = c.req.header('content-type') ?? '';
-    if (hasBody && !/^application\/([\w.-]+\+)?json\b/i.test(type))
-      throw new DomainError(415, 'unsupported_media_type', 'Send the request body as JSON with "Content-Type: application/json".');
-    await next();
   });
 
   mountHealth(app, routeTable, metrics);

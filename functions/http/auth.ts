@@ -7,9 +7,9 @@ import type { AppEnv, Principal } from './context';
 import { hashToken } from './tokens';
 
 /**
- * Token lookups are cached briefly per process: a boot is one database read, and
- * a second read for the token would halve what a handler can serve. A revoke in
- * this process clears the cache at once; elsewhere it takes effect within the TTL.
+ * Token lookups are cached briefly per process, keyed by the token as sent: a
+ * boot needs neither a second database read nor a digest. A revoke in this
+ * process clears the cache at once; elsewhere it takes effect within the TTL.
  */
 const CACHE_TTL_MS = 10_000;
 const CACHE_MAX = 10_000;
@@ -21,18 +21,18 @@ export function forgetCachedTokens(): void {
 }
 
 async function principalFor(c: Parameters<MiddlewareHandler<AppEnv>>[0], token: string): Promise<Principal | null> {
-  const hash = await hashToken(token);
   const now = Date.now();
-  const hit = cache.get(hash);
+  const hit = cache.get(token);
   if (hit && hit.expires > now) return hit.principal;
   const row = await c.var.deps.db.orm
     .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, revokedAt: apiTokens.revokedAt })
     .from(apiTokens)
-    .where(eq(apiTokens.tokenHash, hash))
+    .where(eq(apiTokens.tokenHash, await hashToken(token)))
     .get();
   const principal = row && !row.revokedAt ? { tokenId: row.id, name: row.name, role: row.role } : null;
+  // Guessed tokens must not grow memory without bound.
   if (cache.size >= CACHE_MAX) cache.clear();
-  cache.set(hash, { principal, expires: now + CACHE_TTL_MS });
+  cache.set(token, { principal, expires: now + CACHE_TTL_MS });
   return principal;
 }
 

@@ -7,6 +7,7 @@ import { parseMac } from '../domain/mac';
 import { access } from '../domain/roles';
 import type { AppEnv } from '../http/context';
 import { declareRoute, type RouteTable } from '../http/route';
+import { bootDocumentsOf } from '../services/boot-documents';
 import { licensingOf } from '../services/license';
 
 const macParam = z.object({ mac: z.string().max(64) });
@@ -42,10 +43,10 @@ export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       const { db, now } = c.var.deps;
       const relayId = c.req.header('x-tandem-relay') ?? null;
       const licensing = licensingOf(c.var.deps);
-      // The hot path of a leased terminal on Node: the licence and its lease from memory, then one read.
+      // The hot path of a leased terminal on Node: the licence, its lease and its document from memory.
       const cached = licensing.cachedState();
       const state = cached ? licensing.refuseUnlessServing(cached) : await licensing.assertServesTerminals();
-      // One read: the document, and on a server without a lease view the lease with it.
+      // On Workers one read brings the document and its lease.
       const row =
         licensing.leases.view === 'database'
           ? await db.orm
@@ -54,11 +55,7 @@ export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
               .leftJoin(terminalLeases, eq(terminalLeases.mac, resolvedConfigs.mac))
               .where(eq(resolvedConfigs.mac, mac))
               .get()
-          : await db.orm
-              .select({ document: resolvedConfigs.document, configVersion: resolvedConfigs.configVersion })
-              .from(resolvedConfigs)
-              .where(eq(resolvedConfigs.mac, mac))
-              .get();
+          : await bootDocumentsOf(db).read(mac);
       if (!row) {
         await notePendingTerminal(c.var.deps, mac, relayId, now());
         throw new DomainError(404, 'unknown_terminal', `Terminal ${mac} is not configured; it is listed under pending terminals for an admin to configure.`, { mac });

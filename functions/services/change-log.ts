@@ -1,5 +1,5 @@
 import { and, desc, eq } from 'drizzle-orm';
-import { noteConfigurationChange, type Tx } from '../../db/database';
+import { noteForCommit, type Tx } from '../../db/database';
 import { changeLog, recordHeads, type ChangeLogEntry, type RecordHead } from '../../db/schema';
 import { formatHlc, maxHlc, parseHlc, tickHlc } from '../domain/hlc';
 
@@ -48,6 +48,6 @@ export async function appendLocalChange(tx: Tx, ctx: { serverId: string; actor: 
   };
   const [written] = await tx.insert(changeLog).values(entry).returning();
   await setHead(tx, { entity: change.entity, recordId: change.id, changeId: entry.changeId, hlc, origin: ctx.serverId, deleted: change.after == null });
-  noteConfigurationChange(tx);
+  noteForCommit(tx, 'configuration');
   return written;
 }

@@ -1,5 +1,5 @@
 import { eq, inArray, notInArray } from 'drizzle-orm';
-import type { Orm, Tx } from '../../db/database';
+import { noteForCommit, type Orm, type Tx } from '../../db/database';
 import { insertMany } from '../../db/insert-many';
 import { displayClients, firmwarePackages, resolvedConfigs, terminalGroups, terminals, terminalServers } from '../../db/schema';
 import { resolveTerminalConfig, type Catalog } from '../domain/resolve';
@@ -30,6 +30,7 @@ export async function versionOf(document: unknown): Promise<string> {
  * transaction: a boot never sees configuration and document disagree.
  */
 export async function refreshResolvedConfigs(tx: Tx, scope: Scope): Promise<number> {
+  noteForCommit(tx, 'boot-documents');
   const catalog = await loadCatalog(tx);
   const selected =
     scope === 'all'
@@ -76,6 +77,7 @@ export async function refreshResolvedConfigs(tx: Tx, scope: Scope): Promise<numb
 }
 
 export async function forgetResolvedConfig(tx: Tx, terminalId: string): Promise<void> {
+  noteForCommit(tx, 'boot-documents');
   await tx.delete(resolvedConfigs).where(eq(resolvedConfigs.terminalId, terminalId));
 }
 

@@ -406,7 +406,7 @@ export function syncEngineFor(deps: SyncDeps): SyncEngine {
     const created = new SyncEngine(deps);
     engine = created;
     engines.set(deps.db, created);
-    deps.db.onChangeCommitted(() => created.notifyLocalChange());
+    deps.db.onCommitted('configuration', () => created.notifyLocalChange());
   }
   engine.deps = deps;
   return engine;

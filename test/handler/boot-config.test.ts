@@ -66,6 +66,17 @@ describe('boot API on a real handler process', () => {
     await admin.patch(`/api/v1/terminal-servers/${ts2.id}`, { enabled: false });
     const fewer = await relay.get('/api/v1/boot/terminals/aabbcc000001');
     expect(fewer.body.displayClients[0].terminalServers.map((s: { name: string }) => s.name)).toEqual(['rds-a']);
+
+    // A new MAC moves the document: the old one is unknown at once, though it was just served.
+    const current = await admin.get(`/api/v1/terminals/${terminal.body.id}`);
+    const remac = await admin.patch(`/api/v1/terminals/${terminal.body.id}`, { mac: 'aa:bb:cc:00:00:02' }, { 'if-match': current.headers.get('etag')! });
+    expect(remac.status).toBe(200);
+    expect((await relay.get('/api/v1/boot/terminals/aabbcc000001')).body.code).toBe('unknown_terminal');
+    expect((await relay.get('/api/v1/boot/terminals/aabbcc000002')).body.name).toBe('line3-press');
+    // And a deleted terminal boots no more.
+    const deleted = await admin.delete(`/api/v1/terminals/${terminal.body.id}`, { 'if-match': remac.headers.get('etag')! });
+    expect(deleted.status).toBe(204);
+    expect((await relay.get('/api/v1/boot/terminals/aabbcc000002')).status).toBe(404);
   });
 
   it('records an unknown MAC as pending and drops it once configured', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareChanges } from '../../functions/domain/merge';
-import { createToken, type ApiClient } from '../support/handler';
+import { apiClient, createToken, type ApiClient } from '../support/handler';
 import { configurationOf, eventually, settled, startPair, type Pair, type PairMember } from '../support/pair';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -57,6 +57,11 @@ describe('full redundancy: two real handlers, each with its own database', () =>
         ['create', 'server-a'],
       ]);
     }
+
+    // B holds the document it just served in memory: a change pulled from A replaces it there.
+    const again = await a.admin.patch(`/api/v1/terminals/${created.body.id}`, { hardwareModel: 'TC-400' }, { 'if-match': `"${onA.body.version}"` });
+    expect(again.status).toBe(200);
+    await eventually(apiClient(b.handler.url, relayB), '/api/v1/boot/terminals/aa-bb-cc-01-00-01', (r) => r.body?.hardwareModel === 'TC-400', "the change made on A to reach B's boot API");
   });
 
   it('catches A up after it was killed with SIGKILL while B took writes', async () => {
