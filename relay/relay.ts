@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import type { BootFirmware } from '../functions/domain/boot-document';
 import { join } from 'node:path';
 import { ProxyDhcpServer } from './dhcp/proxy-dhcp';
 import { BootTree } from './files/boot-tree';
@@ -109,11 +110,20 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
 
   let syncTimer: NodeJS.Timeout | null = null;
   if (hooks.runsSingletons) {
+    // Every terminal's firmware is kept in sync; then what no terminal needs any more is deleted.
     const syncAll = async () => {
+      const needed: BootFirmware[] = [];
+      let unreadable = 0;
       for (const mac of await configCache.macs()) {
         const cached = await configCache.read(mac);
-        if (cached?.document.firmware) await firmware.ensure(cached.document.firmware);
+        if (!cached) unreadable++;
+        if (!cached?.document.firmware) continue;
+        needed.push(cached.document.firmware);
+        await firmware.ensure(cached.document.firmware);
       }
+      // A configuration that cannot be read might name firmware still in use: delete nothing then.
+      if (unreadable) log.warn('firmware_sweep_skipped', { unreadableConfigurations: unreadable });
+      else await firmware.sweep(needed);
     };
     syncTimer = setInterval(() => void syncAll().catch((error) => log.error('firmware_sync_failed', { error })), settings.firmware.syncIntervalMs);
     syncTimer.unref();

@@ -1,7 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +12,7 @@ import type { OpenResult } from '../files/served-file';
 import type { Logger } from '../observe/log';
 import type { Counter, Metrics } from '../observe/metrics';
 import { writeFileAtomic } from '../upstream/config-cache';
+import { planSweep } from './sweep-plan';
 
 /** The firmware version that is verified and served for an object key. */
 export interface VerifiedFirmware {
@@ -45,6 +46,7 @@ export class FirmwareStore {
   private ready: Promise<unknown> | null = null;
   private readonly rejected: Counter;
   private readonly synced: Counter;
+  private readonly removed: Counter;
   /** Recent refusals, for /healthz. */
   readonly recentRejections: Array<{ objectKey: string; expected: string; actual: string; at: string }> = [];
 
@@ -61,6 +63,7 @@ export class FirmwareStore {
     this.index = join(dir, 'index');
     this.rejected = metrics.counter('relay_firmware_rejected_total', 'Firmware objects refused because their size or sha256 did not match the record.');
     this.synced = metrics.counter('relay_firmware_synced_total', 'Firmware objects downloaded and verified.');
+    this.removed = metrics.counter('relay_firmware_removed_total', 'Firmware files deleted because no configuration on this relay names them any more, by kind.');
   }
 
   private indexFile(objectKey: string): string {
@@ -94,7 +97,8 @@ export class FirmwareStore {
    */
   async ensure(record: BootFirmware): Promise<VerifiedFirmware | null> {
     const current = await this.verified(record.objectKey);
-    if (current?.sha256 === record.sha256) return current;
+    // A blob that went missing (another worker's sweep raced its download) is fetched again.
+    if (current?.sha256 === record.sha256 && (await stat(join(this.blobs, current.sha256)).catch(() => null))) return current;
     const key = `${record.objectKey}\0${record.sha256}`;
     let pending = this.syncing.get(key);
     if (!pending) {
@@ -107,6 +111,35 @@ export class FirmwareStore {
       this.syncing.set(key, pending);
     }
     return pending;
+  }
+
+  /**
+   * Deletes the firmware that no configuration this relay holds names any more (see
+   * planSweep). `needed`: the firmware of every cached configuration.
+   */
+  async sweep(needed: BootFirmware[]): Promise<{ entries: number; blobs: number }> {
+    const entryFiles = await readdir(this.index).catch(() => [] as string[]);
+    const entries = (await Promise.all(entryFiles.filter((f) => f.endsWith('.json')).map((f) => this.verified(decodeURIComponent(f.slice(0, -'.json'.length)))))).filter(
+      (e): e is VerifiedFirmware => e !== null,
+    );
+    const now = Date.now();
+    const blobs = (
+      await Promise.all((await readdir(this.blobs).catch(() => [] as string[])).map(async (name) => ({ name, stat: await stat(join(this.blobs, name)).catch(() => null) })))
+    ).flatMap((b) => (b.stat ? [{ name: b.name, ageMs: now - b.stat.mtimeMs }] : []));
+    const plan = planSweep({ entries, blobs, needed, abandonedAfterMs: 2 * this.syncTimeoutMs });
+    // Entries first: a blob is never left named by an entry.
+    for (const objectKey of plan.dropEntries) {
+      await unlink(this.indexFile(objectKey)).catch(() => {});
+      this.log.info('firmware_removed', { objectKey, reason: 'no configuration on this relay names it' });
+    }
+    for (const name of plan.dropBlobs) {
+      // A transfer that has the file open keeps reading it: the space is freed when it ends.
+      await unlink(join(this.blobs, name)).catch(() => {});
+      this.log.info('firmware_blob_removed', { blob: name });
+    }
+    if (plan.dropEntries.length) this.removed.inc({ kind: 'entry' }, plan.dropEntries.length);
+    if (plan.dropBlobs.length) this.removed.inc({ kind: 'blob' }, plan.dropBlobs.length);
+    return { entries: plan.dropEntries.length, blobs: plan.dropBlobs.length };
   }
 
   private async download(record: BootFirmware): Promise<VerifiedFirmware> {

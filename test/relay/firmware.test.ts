@@ -1,10 +1,11 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../infra/local/processes';
 import { startObjectStore } from '../../infra/local/object-store';
 import { createS3Client } from '../../relay/firmware/s3-client';
 import { apiClient, type ApiClient, createToken, type HandlerProcess, startHandler } from '../support/handler';
@@ -141,5 +142,49 @@ describe('firmware from the object store, verified before it is served', { timeo
     const res = await fetch(`${relay.http}/firmware/fw/broken.img`);
     expect(res.status).toBe(404);
     expect((await res.json()).code).toBe('not_found');
+  });
+  it('deletes the firmware no configuration names any more, and keeps what is in service', async () => {
+    // A relay that sweeps every second, with leftovers of a firmware retired long ago and a dead download.
+    const sweeping = await startTestRelay({
+      RELAY_HANDLERS: handler.url,
+      RELAY_TOKEN: await createToken(admin, 'relay'),
+      RELAY_BOOT_DIR: tempDir('relay-boot'),
+      S3_ENDPOINT: store.url,
+      S3_BUCKET: BUCKET,
+      RELAY_FIRMWARE_SYNC_INTERVAL_MS: '1000',
+    });
+    try {
+      const boot = async (mac: string) => (await fetch(`${sweeping.http}/boot.ipxe?mac=${mac}`)).text();
+      const blobs = join(sweeping.cacheDir, 'firmware', 'blobs');
+      const index = join(sweeping.cacheDir, 'firmware', 'index');
+      const served = async (key: string) => {
+        const res = await fetch(`${sweeping.http}/firmware/${key}`);
+        return res.ok ? sha256(Buffer.from(await res.arrayBuffer())) : res.status;
+      };
+      expect(await boot(T1)).toContain(`sha256 ${sha256(v2)}`);
+      writeFileSync(join(blobs, sha256(v1)), v1);
+      writeFileSync(join(index, `${encodeURIComponent('fw/retired.img')}.json`), JSON.stringify({ objectKey: 'fw/retired.img', sha256: sha256(v1), size: v1.length, version: '0.9', name: 'tc-os', verifiedAt: '2020-01-01T00:00:00.000Z' }));
+      const dead = join(blobs, '.4242.dead.tmp');
+      writeFileSync(dead, 'half a download');
+      utimesSync(dead, new Date(Date.now() - 86_400_000), new Date(Date.now() - 86_400_000));
+
+      await waitFor(async () => !existsSync(join(blobs, sha256(v1))) && !existsSync(dead), () => 'the retired firmware and the dead download to be deleted');
+      expect(existsSync(join(index, `${encodeURIComponent('fw/retired.img')}.json`))).toBe(false);
+      expect(existsSync(join(blobs, sha256(v2)))).toBe(true);
+      expect(await served('fw/tc-os.img')).toBe(sha256(v2));
+
+      // The terminal moves to firmware under a new key: the old key's file goes once the new one serves.
+      const v3 = randomBytes(512 * 1024 + 3);
+      await put('fw/tc-os-3.img', v3);
+      const moved = await admin.patch(`/api/v1/firmware-packages/${firmwareId}`, { packageVersion: '3.0', objectKey: 'fw/tc-os-3.img', sha256: sha256(v3), size: v3.length });
+      expect(moved.status).toBe(200);
+      expect(await boot(T1)).toContain(`sha256 ${sha256(v3)}`);
+      await waitFor(async () => !existsSync(join(blobs, sha256(v2))), () => 'the firmware of the old key to be deleted');
+      expect(await served('fw/tc-os.img')).toBe(404);
+      expect(await served('fw/tc-os-3.img')).toBe(sha256(v3));
+      expect(await sweeping.metric('relay_firmware_removed_total', 'kind="blob"')).toBeGreaterThanOrEqual(3);
+    } finally {
+      await sweeping.stop();
+    }
   });
 });
