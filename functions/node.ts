@@ -36,7 +36,14 @@ async function main(): Promise<void> {
     log,
     peerUrl: settings.peerUrl,
     peerToken: settings.peerToken,
-    licensing: { publicKey: settings.licensePublicKey, leaseTtlSeconds: settings.leaseTtlSeconds, graceDays: settings.licenseGraceDays, leaseView: 'process' as const },
+    licensing: {
+      publicKey: settings.licensePublicKey,
+      leaseTtlSeconds: settings.leaseTtlSeconds,
+      graceDays: settings.licenseGraceDays,
+      // A database file is this process's alone, so leases and boot documents are kept in memory;
+      // a libSQL server (sqld, Turso) may have other writers, so every boot reads it.
+      leaseView: settings.databaseUrl.startsWith('file:') ? ('process' as const) : ('database' as const),
+    },
     benchReference: settings.benchReference,
     syncBatchSize: settings.syncBatchSize,
   };
