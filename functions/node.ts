@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { openDatabase } from '../db/client';
 import { createApp } from './app';
+import { appDepsFrom } from './deps';
 import { jsonLogger } from './log';
 import { licensingOf } from './services/license';
 import { serverIdentityOf } from './services/server-identity';
@@ -28,25 +29,7 @@ async function main(): Promise<void> {
 
   if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);
 
-  const deps = {
-    db,
-    serverId: settings.serverId,
-    role: settings.role,
-    now: () => new Date(),
-    log,
-    peerUrl: settings.peerUrl,
-    peerToken: settings.peerToken,
-    licensing: {
-      publicKey: settings.licensePublicKey,
-      leaseTtlSeconds: settings.leaseTtlSeconds,
-      graceDays: settings.licenseGraceDays,
-      // A database file is this process's alone, so leases and boot documents are kept in memory;
-      // a libSQL server (sqld, Turso) may have other writers, so every boot reads it.
-      leaseView: settings.databaseUrl.startsWith('file:') ? ('process' as const) : ('database' as const),
-    },
-    benchReference: settings.benchReference,
-    syncBatchSize: settings.syncBatchSize,
-  };
+  const deps = appDepsFrom(settings, db, log);
   // Made once at first start, then read: what a licence binds this server to.
   const identity = await serverIdentityOf(db, deps.now);
   // This process is the only writer of its database, so it keeps the lease view in memory, rebuilt here.

@@ -5,6 +5,7 @@ import { embeddedMigrations } from '../db/embedded-migrations';
 import { migrateEmbedded } from '../db/migrate-embedded';
 import * as schema from '../db/schema';
 import { createApp, type AppDeps, type TandemApp } from './app';
+import { appDepsFrom } from './deps';
 import { DomainError } from './domain/errors';
 import { problemResponse } from './http/problem';
 import { jsonLogger } from './log';
@@ -46,18 +47,7 @@ async function start(env: Env): Promise<{ app: TandemApp; deps: AppDeps }> {
   }
   if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);
   log({ msg: 'started', role: settings.role });
-  const deps: AppDeps = {
-    db,
-    serverId: settings.serverId,
-    role: settings.role,
-    now: () => new Date(),
-    log,
-    peerUrl: settings.peerUrl,
-    peerToken: settings.peerToken,
-    // Isolates are stateless and several may serve one database: leases are read from it, not kept in memory.
-    licensing: { publicKey: settings.licensePublicKey, leaseTtlSeconds: settings.leaseTtlSeconds, graceDays: settings.licenseGraceDays, leaseView: 'database' },
-    syncBatchSize: settings.syncBatchSize,
-  };
+  const deps = appDepsFrom(settings, db, log);
   return { app: createApp(deps), deps };
 }
 
