@@ -18,6 +18,11 @@ const usage = `usage: npx tandem <command>
   leases | lease revoke <mac>    this server's terminal-connection leases
   shadow <terminal> [interactive] a signed shadow grant for a terminal (id or MAC)
   audit [entity]                 the newest audit events
+  sync | sync run|pause|resume   synchronisation with the peer: state, pull now, maintenance pause
+  conflicts [all] | conflict ack <id>
+                                 conflicts met while synchronising (open ones by default)
+  changes [record-id]            the newest configuration changes, here and from the peer
+  revert <change-id> [force]     undo a change by writing its inverse
   api <METHOD> <path> [json]     any API call, e.g. api GET /api/v1/groups
 
 environment: TANDEM_URL (http://127.0.0.1:8787), TANDEM_TOKEN (default: ./data/primary-admin-token)`;
@@ -136,6 +141,31 @@ async function main(args: string[]) {
       const query = rest[0] ? `&entity=${encodeURIComponent(rest[0])}` : '';
       const res = (await call('GET', `/api/v1/audit-events?limit=50${query}`)) as { items: Record<string, unknown>[] };
       return table(res.items, ['at', 'serverId', 'actor', 'action', 'entityId']);
+    }
+    case 'sync': {
+      const [sub] = rest;
+      if (!sub) return console.log(JSON.stringify(await call('GET', '/api/v1/sync/status'), null, 2));
+      if (sub === 'run' || sub === 'pause' || sub === 'resume') return console.log(JSON.stringify(await call('POST', `/api/v1/sync/${sub}`, {}), null, 2));
+      return fail('sync | sync run | sync pause | sync resume');
+    }
+    case 'conflicts': {
+      const res = (await call('GET', `/api/v1/sync/conflicts?limit=200${rest[0] === 'all' ? '' : '&open=true'}`)) as { items: Record<string, unknown>[] };
+      return table(res.items, ['id', 'detectedAt', 'kind', 'entity', 'recordId', 'resolution', 'acknowledgedAt']);
+    }
+    case 'conflict': {
+      const [sub, id] = rest;
+      if (sub === 'ack' && id) return console.log(JSON.stringify(await call('POST', `/api/v1/sync/conflicts/${encodeURIComponent(id)}/acknowledge`, {}), null, 2));
+      return fail('conflict ack <id>');
+    }
+    case 'changes': {
+      const query = rest[0] ? `&recordId=${encodeURIComponent(rest[0])}` : '';
+      const res = (await call('GET', `/api/v1/changes?limit=50${query}`)) as { items: Record<string, unknown>[] };
+      return table(res.items, ['changeId', 'at', 'origin', 'actor', 'operation', 'entity', 'recordId', 'status']);
+    }
+    case 'revert': {
+      const [changeId, force] = rest;
+      if (!changeId || (force !== undefined && force !== 'force')) fail('revert <change-id> [force]');
+      return console.log(JSON.stringify(await call('POST', `/api/v1/changes/${encodeURIComponent(changeId)}/revert${force ? '?force=true' : ''}`, {}), null, 2));
     }
     case 'api': {
       const [method, path, json] = rest;

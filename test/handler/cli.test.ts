@@ -41,6 +41,21 @@ describe('npx tandem (operator CLI)', () => {
     expect((await tandem(['leases'])).stdout).toContain('mac');
   });
 
+  it('shows and pauses synchronisation, lists changes and reverts one', async () => {
+    expect(JSON.parse((await tandem(['sync', 'pause'])).stdout).paused).toBe(true);
+    expect(JSON.parse((await tandem(['sync'])).stdout)).toMatchObject({ paused: true });
+    expect(JSON.parse((await tandem(['sync', 'resume'])).stdout).paused).toBe(false);
+    expect((await tandem(['conflicts'])).stdout).toMatch(/^id\s+detectedAt/);
+
+    await tandem(['add-terminal', 'AA-BB-CC-DD-EE-02', 'cli-undo']);
+    const changes = (await tandem(['changes'])).stdout.split('\n');
+    const created = changes.find((line) => /\bcreate\s+terminal\b/.test(line) && line.includes(' admin:'))!;
+    expect(created).toBeDefined();
+    const undone = JSON.parse((await tandem(['revert', created.split(/\s+/)[0]])).stdout);
+    expect(undone.change.operation).toBe('delete');
+    expect((await tandem(['terminals'])).stdout).not.toContain('cli-undo');
+  });
+
   it('explains a refusal and exits non-zero', async () => {
     await expect(tandem(['add-terminal', 'not-a-mac', 'x'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('invalid_field') });
   });
