@@ -45,6 +45,7 @@ export function createApp(deps: AppDeps): TandemApp {
   metrics.gauge('tandem_sync_conflicts', 'Conflicts met while applying peer changes since start.', () => sync.counters.conflicts);
   metrics.gauge('tandem_sync_failed_changes', 'Peer changes that could not be applied since start.', () => sync.counters.failedChanges);
   metrics.gauge('tandem_sync_pull_failures', 'Pulls from the peer that failed since start.', () => sync.counters.pullFailures);
+  metrics.gauge('tandem_sync_peer_clock_skew_seconds', "The peer's clock minus this server's, as last measured by a pull (NaN: not yet).", () => sync.counters.peerClockSkewSeconds);
   app.use('/api/*', async (c, next) => {
     await next();
     const work = sync.pendingWork();

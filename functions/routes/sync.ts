@@ -67,7 +67,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
     async (c) => {
       const { engine, self } = await servingCheck(c);
       const { after, limit } = c.req.valid('query');
-      const page = await readChangesPage(c.var.deps.db, self, after, limit);
+      const page = await readChangesPage(c.var.deps.db, self, after, limit, c.var.deps.now());
       if (limit > 0) engine.noteServed(c.req.header(SERVER_ID_HEADER)!, after);
       return c.json(page);
     },

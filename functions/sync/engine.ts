@@ -8,6 +8,7 @@ import { syncDirection, type SyncDirection } from '../domain/sync-direction';
 import { LICENSE_ENTITY, licenseChanged } from '../services/license';
 import { recordAudit } from '../services/audit';
 import { refreshResolvedConfigs } from '../services/resolved-configs';
+import { clockSkewMs, clockSkewWarning } from '../domain/clock-skew';
 import { applyChanges, type ApplyOutcome } from './apply';
 import { syncedEntities, syncedEntity } from './entities';
 import { syncModeFor, type SyncDeps } from './mode';
@@ -49,6 +50,8 @@ export interface SyncStatus {
     reachable: boolean | null;
     checkedAt: string;
     error: { code: string; detail: string } | null;
+    /** The peer's clock minus this server's, as last measured (null: not measured). */
+    clockSkewSeconds: number | null;
   };
   lastSuccessfulSync: string | null;
   lastAttempt: string | null;
@@ -59,6 +62,8 @@ export interface SyncStatus {
   openConflicts: number;
   conflicts: (typeof syncConflicts.$inferSelect)[];
   failedChanges: number;
+  /** What an admin should act on, in sentences. */
+  warnings: string[];
 }
 
 /**
@@ -90,10 +95,11 @@ export class SyncEngine {
     lastSuccessAt: null as string | null,
     lastError: null as { code: string; detail: string; at: string } | null,
     served: null as { peerServerId: string; cursor: number; at: string } | null,
+    clockSkewMs: null as number | null,
   };
 
   /** Since this process started, for /metrics. */
-  readonly counters = { changesApplied: 0, conflicts: 0, failedChanges: 0, pullFailures: 0, lastSuccessSeconds: 0 };
+  readonly counters = { changesApplied: 0, conflicts: 0, failedChanges: 0, pullFailures: 0, lastSuccessSeconds: 0, peerClockSkewSeconds: NaN };
 
   constructor(public deps: SyncDeps) {}
 
@@ -243,7 +249,9 @@ export class SyncEngine {
 
     let row = await cursorRow(db.orm, this.knownPeer);
     let after = row?.cursor ?? 0;
+    const sentAt = this.deps.now().getTime();
     let page = await client.changes(after, limit);
+    this.noteClockSkew(clockSkewMs(page.serverTime, sentAt, this.deps.now().getTime()), page.serverId);
     if (page.serverId === this.deps.serverId)
       throw new PeerError('same_server_id', `The peer calls itself "${page.serverId}", like this server; give the two servers different TANDEM_SERVER_ID values.`);
     const sameLog = (r: typeof row) => !!r && r.peerServerId === page.serverId && r.peerLogId === page.logId;
@@ -355,7 +363,7 @@ export class SyncEngine {
       mode,
       direction,
       paused: state.paused,
-      peer: { url: deps.peerUrl ?? null, serverId: row?.peerServerId ?? this.memory.served?.peerServerId ?? null, reachable: null, checkedAt: now.toISOString(), error: null },
+      peer: { url: deps.peerUrl ?? null, serverId: row?.peerServerId ?? this.memory.served?.peerServerId ?? null, reachable: null, checkedAt: now.toISOString(), error: null, clockSkewSeconds: null },
       lastSuccessfulSync: latest(row?.lastSuccessAt ?? null, this.memory.lastSuccessAt),
       lastAttempt: this.memory.lastAttemptAt,
       lastError: this.memory.lastError,
@@ -364,6 +372,7 @@ export class SyncEngine {
       openConflicts: open,
       conflicts,
       failedChanges: failed,
+      warnings: [],
     };
     if (!peerOf(deps) || (!direction.pulls && !direction.serves)) return status;
 
@@ -371,7 +380,9 @@ export class SyncEngine {
     if (direction.pulls) {
       try {
         const sameLog = (page: ChangesPage) => row && row.peerServerId === page.serverId && row.peerLogId === page.logId;
+        const sentAt = deps.now().getTime();
         let page = await client.probe(row?.cursor ?? 0);
+        this.noteClockSkew(clockSkewMs(page.serverTime, sentAt, deps.now().getTime()), page.serverId);
         if (!sameLog(page) && row && row.cursor !== 0) page = await client.probe(0);
         status.peer.reachable = true;
         status.peer.serverId = page.serverId;
@@ -393,7 +404,21 @@ export class SyncEngine {
         status.lastSuccessfulSync = latest(status.lastSuccessfulSync, served.at);
       }
     }
+    status.peer.clockSkewSeconds = this.memory.clockSkewMs === null ? null : Math.round(this.memory.clockSkewMs / 1000);
+    const skewWarning = clockSkewWarning(this.memory.clockSkewMs, status.peer.serverId);
+    if (skewWarning) status.warnings.push(skewWarning);
     return status;
+  }
+
+  /** Keeps the last measured skew, and logs when it goes past the limit or comes back. */
+  private noteClockSkew(skewMs: number | null, peerServerId: string): void {
+    if (skewMs === null) return;
+    const before = clockSkewWarning(this.memory.clockSkewMs, peerServerId);
+    const now = clockSkewWarning(skewMs, peerServerId);
+    this.memory.clockSkewMs = skewMs;
+    this.counters.peerClockSkewSeconds = skewMs / 1000;
+    if (now && !before) this.deps.log({ level: 'warn', msg: 'peer clock skew', peer: peerServerId, skewMs, detail: now });
+    else if (before && !now) this.deps.log({ msg: 'peer clock agrees again', peer: peerServerId, skewMs });
   }
 }
 

@@ -58,7 +58,7 @@ export function toWire(entry: ChangeLogEntry): WireChange {
  * the peer are in the log too but are never sent back. Read in one transaction,
  * so the page, the head and the counts agree.
  */
-export async function readChangesPage(db: Database, self: ServerIdentity, after: number, limit: number): Promise<ChangesPage> {
+export async function readChangesPage(db: Database, self: ServerIdentity, after: number, limit: number, at: Date): Promise<ChangesPage> {
   const own = and(eq(changeLog.origin, self.serverId), gt(changeLog.seq, after));
   const [rows, [{ head }], [{ pending }], oldest] = await db.orm.batch([
     db.orm.select().from(changeLog).where(own).orderBy(asc(changeLog.seq)).limit(Math.max(limit, 0)),
@@ -79,6 +79,7 @@ export async function readChangesPage(db: Database, self: ServerIdentity, after:
     hasMore: full && pending > rows.length,
     pending,
     oldestPendingAt: oldest[0]?.at ?? null,
+    serverTime: at.toISOString(),
   };
 }
 

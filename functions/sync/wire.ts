@@ -37,6 +37,8 @@ export const changesPage = z.object({
   /** Changes of the answering server after `after`, and the origin time of the oldest of them. */
   pending: z.number().int(),
   oldestPendingAt: z.string().nullable(),
+  /** The answering server's clock when it answered, to tell an admin when the two clocks disagree. */
+  serverTime: z.string().optional(),
 });
 export type ChangesPage = z.infer<typeof changesPage>;
 

@@ -193,3 +193,39 @@ describe('applying a pulled batch', () => {
     expect((await h.request('GET', `/api/v1/terminals/${id}`, { token: h.adminToken })).status).toBe(404);
   });
 });
+
+describe('a peer whose clock runs ahead', () => {
+  let peer: InProcess;
+  let puller: InProcess;
+  let server: ReturnType<typeof serve>;
+  const aheadMs = 10 * 60_000;
+  beforeAll(async () => {
+    peer = await inProcessHandler({ serverId: 'server-p', now: () => new Date(Date.now() + aheadMs) });
+    const token = (await peer.request('POST', '/api/v1/tokens', { token: peer.adminToken, body: { role: 'peer', name: 'q' } })).body.token;
+    const port = await freePort();
+    server = serve({ fetch: peer.app.fetch, hostname: '127.0.0.1', port });
+    puller = await inProcessHandler({ serverId: 'server-q', peerUrl: `http://127.0.0.1:${port}`, peerToken: token });
+  });
+  afterAll(async () => {
+    await new Promise((r) => server?.close(r));
+    peer?.close();
+    puller?.close();
+  });
+
+  it('is named in the sync status and the metrics, and the pull still works', async () => {
+    const created = await peer.request('POST', '/api/v1/terminals', { token: peer.adminToken, body: { mac: 'aa:bb:cc:05:00:31', name: 'from-the-future' } });
+    expect(created.status).toBe(201);
+    const run = await puller.request('POST', '/api/v1/sync/run', { token: puller.adminToken });
+    expect(run.status).toBe(200);
+    expect((await puller.request('GET', `/api/v1/terminals/${created.body.id}`, { token: puller.adminToken })).status).toBe(200);
+
+    const status = (await puller.request('GET', '/api/v1/sync/status', { token: puller.adminToken })).body;
+    expect(Math.abs(status.peer.clockSkewSeconds - aheadMs / 1000)).toBeLessThanOrEqual(5);
+    expect(status.warnings).toEqual([expect.stringMatching(/^The clock of server-p is \d+ s ahead of this server's/)]);
+    const metrics = await puller.request('GET', '/metrics', { token: puller.adminToken });
+    const skew = Number(/^tandem_sync_peer_clock_skew_seconds (\S+)$/m.exec(metrics.body)?.[1]);
+    expect(Math.abs(skew - aheadMs / 1000)).toBeLessThanOrEqual(5);
+    // The peer sees nothing wrong with its own clock from its side: it does not pull here.
+    expect((await peer.request('GET', '/api/v1/sync/status', { token: peer.adminToken })).body.warnings).toEqual([]);
+  });
+});
