@@ -1,13 +1,14 @@
 import { and, asc, count, desc, eq, gt, isNull } from 'drizzle-orm';
 import type { Database, Orm, Tx } from '../../db/database';
 import { schemaVersion } from '../../db/database';
-import { changeLog, recordHeads, syncConflicts, syncPeers } from '../../db/schema';
+import { changeLog, recordHeads, syncConflicts, syncPeers, terminals } from '../../db/schema';
 import { DomainError } from '../domain/errors';
 import type { RedundancyMode } from '../domain/license';
 import { syncDirection, type SyncDirection } from '../domain/sync-direction';
 import { LICENSE_ENTITY, licenseChanged } from '../services/license';
 import { recordAudit } from '../services/audit';
-import { refreshResolvedConfigs } from '../services/resolved-configs';
+import { loadCatalog, refreshResolvedConfigs } from '../services/resolved-configs';
+import { danglingReferences, danglingWarning, type DanglingReference } from '../domain/dangling-references';
 import { clockSkewMs, clockSkewWarning } from '../domain/clock-skew';
 import { applyChanges, type ApplyOutcome } from './apply';
 import { syncedEntities, syncedEntity } from './entities';
@@ -62,6 +63,8 @@ export interface SyncStatus {
   openConflicts: number;
   conflicts: (typeof syncConflicts.$inferSelect)[];
   failedChanges: number;
+  /** References to records deleted on one server while the other still used them (the first 50). */
+  danglingReferences: DanglingReference[];
   /** What an admin should act on, in sentences. */
   warnings: string[];
 }
@@ -349,14 +352,20 @@ export class SyncEngine {
   async status(): Promise<SyncStatus> {
     const { deps } = this;
     const now = deps.now();
-    const [{ mode, direction }, state, row, [{ open }], conflicts, [{ failed }]] = await Promise.all([
+    const [{ mode, direction }, state, row, [{ open }], conflicts, [{ failed }], catalog, referrers] = await Promise.all([
       this.direction(),
       loadSyncState(deps.db),
       cursorRow(deps.db.orm, this.knownPeer),
       deps.db.orm.select({ open: count() }).from(syncConflicts).where(isNull(syncConflicts.acknowledgedAt)).all(),
       deps.db.orm.select().from(syncConflicts).where(isNull(syncConflicts.acknowledgedAt)).orderBy(desc(syncConflicts.detectedAt)).limit(20).all(),
       deps.db.orm.select({ failed: count() }).from(changeLog).where(eq(changeLog.status, 'failed')).all(),
+      loadCatalog(deps.db.orm),
+      deps.db.orm
+        .select({ id: terminals.id, name: terminals.name, groupId: terminals.groupId, firmwarePackageId: terminals.firmwarePackageId, displayClientIds: terminals.displayClientIds })
+        .from(terminals)
+        .all(),
     ]);
+    const dangling = danglingReferences(catalog, referrers);
     const status: SyncStatus = {
       serverId: deps.serverId,
       role: deps.role,
@@ -372,7 +381,8 @@ export class SyncEngine {
       openConflicts: open,
       conflicts,
       failedChanges: failed,
-      warnings: [],
+      danglingReferences: dangling.slice(0, 50),
+      warnings: [danglingWarning(dangling)].filter((w): w is string => w !== null),
     };
     if (!peerOf(deps) || (!direction.pulls && !direction.serves)) return status;
 

@@ -83,6 +83,30 @@ describe('full redundancy: two real handlers, each with its own database', () =>
     expect(await configurationOf(pair.a.admin)).toEqual(await configurationOf(pair.b.admin));
   });
 
+  it('tells both servers of a terminal put into a group the other server deleted at the same time', async () => {
+    const { a, b } = pair;
+    const group = await a.admin.post('/api/v1/groups', { name: 'line-9', videoResolution: '800x600' });
+    expect(group.status).toBe(201);
+    await eventually(b.admin, `/api/v1/groups/${group.body.id}`, (r) => r.status === 200, 'the group to reach B');
+
+    await pause(a, b);
+    expect((await a.admin.delete(`/api/v1/groups/${group.body.id}`)).status).toBe(204);
+    const terminal = await b.admin.post('/api/v1/terminals', { mac: 'aa:bb:cc:01:00:09', name: 'press-9', groupId: group.body.id });
+    expect(terminal.status).toBe(201);
+    await resume(a, b);
+    await settled(pair);
+
+    for (const m of [a, b]) {
+      const status = (await m.admin.get('/api/v1/sync/status')).body;
+      expect(status.danglingReferences).toEqual([{ entity: 'terminal', id: terminal.body.id, name: 'press-9', field: 'groupId', missing: group.body.id }]);
+      expect(status.warnings).toContainEqual(expect.stringMatching(/^terminal "press-9" names groupId .* which was deleted/));
+    }
+    // Fixed on one server, the warning goes on both.
+    expect((await b.admin.patch(`/api/v1/terminals/${terminal.body.id}`, { groupId: null })).status).toBe(200);
+    await settled(pair);
+    for (const m of [a, b]) expect((await m.admin.get('/api/v1/sync/status')).body.danglingReferences).toEqual([]);
+  });
+
   it('settles the same terminal edited on both sides while paused on one winner, with one conflict on each', async () => {
     const { a, b } = pair;
     const created = await a.admin.post('/api/v1/terminals', { mac: 'aa:bb:cc:01:00:03', name: 'press-3', hardwareModel: 'TC-200' });
