@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, type RouteConfig, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { DomainError } from '../domain/errors';
 import type { Access } from '../domain/roles';
@@ -56,6 +56,9 @@ export function declareRoute(app: OpenAPIHono<AppEnv>, table: RouteTable, decl: 
   app.openapi(route, handler as any);
   table.push({ method: decl.method, path: decl.path, access: decl.access, writes: decl.writes ?? false });
 }
+
+/** A required JSON request body validated by `schema`. */
+export const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
 
 /** Validation failures become one problem document naming every wrong field. */
 export function validationHook(result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] }; target?: string }) {

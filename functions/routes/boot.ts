@@ -6,7 +6,7 @@ import { DomainError } from '../domain/errors';
 import { parseMac } from '../domain/mac';
 import { access } from '../domain/roles';
 import type { AppEnv } from '../http/context';
-import { declareRoute, type RouteTable } from '../http/route';
+import { declareRoute, jsonBody, type RouteTable } from '../http/route';
 import { bootDocumentsOf } from '../services/boot-documents';
 import { licensingOf } from '../services/license';
 
@@ -77,19 +77,12 @@ export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       summary: 'A relay reports that a terminal booted; renews its terminal-connection lease',
       tags: ['boot'],
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({
-                mac: z.string(),
-                relayId: z.string().min(1).max(128),
-                firmwareVersion: z.string().max(64).nullable().default(null),
-                source: z.enum(['live', 'cache']),
-              }),
-            },
-          },
-        },
+        body: jsonBody(z.object({
+          mac: z.string(),
+          relayId: z.string().min(1).max(128),
+          firmwareVersion: z.string().max(64).nullable().default(null),
+          source: z.enum(['live', 'cache']),
+        })),
       },
       responses: { 204: { description: 'Recorded; the Tandem-Lease header says whether the terminal\'s lease was renewed, granted or refused' } },
     },

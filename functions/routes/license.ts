@@ -7,7 +7,7 @@ import { parseMac } from '../domain/mac';
 import { access } from '../domain/roles';
 import { shadowGrantPayload, shadowModes, signShadowGrant } from '../domain/shadow-grant';
 import { actorOf, type AppDeps, type AppEnv } from '../http/context';
-import { declareRoute, type RouteTable } from '../http/route';
+import { declareRoute, jsonBody, type RouteTable } from '../http/route';
 import { recordAudit } from '../services/audit';
 import { licensingOf } from '../services/license';
 import { serverIdentityOf } from '../services/server-identity';
@@ -66,7 +66,7 @@ export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
       writes: true,
       summary: 'Install or replace the licence: a signed licence file { payload, signature }',
       tags: ['licensing'],
-      request: { body: { required: true, content: { 'application/json': { schema: licenseFileSchema } } } },
+      request: { body: jsonBody(licenseFileSchema) },
       responses: {
         200: { description: 'Installed; the licence view' },
         400: problem,
@@ -134,14 +134,7 @@ export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
       tags: ['terminals'],
       request: {
         params: z.object({ id: z.string().min(1).max(64) }),
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({ mode: z.enum(shadowModes).default('view-only'), ttlSeconds: z.number().int().min(30).max(3600).default(300) }).strict(),
-            },
-          },
-        },
+        body: jsonBody(z.object({ mode: z.enum(shadowModes).default('view-only'), ttlSeconds: z.number().int().min(30).max(3600).default(300) }).strict()),
       },
       responses: { 201: { description: 'The signed shadow grant' }, 403: problem, 404: problem },
     },

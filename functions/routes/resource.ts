@@ -6,7 +6,7 @@ import { notFound } from '../domain/errors';
 import { access } from '../domain/roles';
 import { actorOf, type AppEnv } from '../http/context';
 import { checkIfMatch, recordEtag } from '../http/preconditions';
-import { declareRoute, type RouteTable } from '../http/route';
+import { declareRoute, jsonBody, type RouteTable } from '../http/route';
 import { recordChange } from '../services/record-change';
 import { refreshResolvedConfigs, type Scope } from '../services/resolved-configs';
 
@@ -58,7 +58,6 @@ export function mountResource(app: OpenAPIHono<AppEnv>, table: RouteTable, spec:
     updatedAt: z.string(),
   });
   const updateSchema = spec.createSchema.partial().strict();
-  const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } }, required: true });
   const problem = { description: 'Problem document (RFC 9457)' };
   const filterQuery = z.object(Object.fromEntries(Object.keys(spec.filters ?? {}).map((k) => [k, z.string().optional()])));
 
@@ -124,7 +123,7 @@ export function mountResource(app: OpenAPIHono<AppEnv>, table: RouteTable, spec:
       writes: true,
       summary: `Create a ${entity}`,
       tags: [tag],
-      request: { body: json(spec.createSchema) },
+      request: { body: jsonBody(spec.createSchema) },
       responses: { 201: { description: 'Created', content: { 'application/json': { schema: recordSchema } } }, 400: problem, 409: problem },
     },
     async (c) => {
@@ -156,7 +155,7 @@ export function mountResource(app: OpenAPIHono<AppEnv>, table: RouteTable, spec:
       writes: true,
       summary: `Change a ${entity}; send If-Match with the version you read`,
       tags: [tag],
-      request: { params: idParam, headers: ifMatch, body: json(updateSchema) },
+      request: { params: idParam, headers: ifMatch, body: jsonBody(updateSchema) },
       responses: { 200: { description: 'Updated', content: { 'application/json': { schema: recordSchema } } }, 400: problem, 404: problem, 409: problem, 412: problem },
     },
     async (c) => {

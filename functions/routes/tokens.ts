@@ -4,7 +4,7 @@ import { apiTokens } from '../../db/schema';
 import { notFound } from '../domain/errors';
 import { access, roles } from '../domain/roles';
 import { actorOf, type AppEnv } from '../http/context';
-import { declareRoute, type RouteTable } from '../http/route';
+import { declareRoute, jsonBody, type RouteTable } from '../http/route';
 import { issueToken, revokeToken } from '../services/tokens';
 
 export function mountTokens(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
@@ -19,18 +19,11 @@ export function mountTokens(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       summary: 'Create an API token; the token is shown once. `token` registers one made on the other server of a pair, so that one relay token works on both',
       tags: ['tokens'],
       request: {
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z.object({
-                role: z.enum(roles),
-                name: z.string().trim().min(1).max(100),
-                token: z.string().regex(/^tdm_[A-Za-z0-9_-]{40,200}$/, 'a token as this API makes them: "tdm_" and at least 40 random characters').optional(),
-              }),
-            },
-          },
-        },
+        body: jsonBody(z.object({
+          role: z.enum(roles),
+          name: z.string().trim().min(1).max(100),
+          token: z.string().regex(/^tdm_[A-Za-z0-9_-]{40,200}$/, 'a token as this API makes them: "tdm_" and at least 40 random characters').optional(),
+        })),
       },
       responses: { 201: { description: 'The token, shown once' } },
     },

@@ -1,7 +1,7 @@
 import type { Tx } from '../../db/database';
 import type { ChangeLogEntry } from '../../db/schema';
 import { recordAudit } from './audit';
-import { appendLocalChange } from './change-log';
+import { appendLocalChange, type LocalChange } from './change-log';
 
 export interface ChangeContext {
   serverId: string;
@@ -9,15 +9,8 @@ export interface ChangeContext {
   at: Date;
 }
 
-export interface RecordChange {
-  entity: string;
-  id: string;
-  operation: 'create' | 'update' | 'delete';
-  before: unknown;
-  after: unknown;
-  /** The change this one undoes (`POST /api/v1/changes/{id}/revert`). */
-  revertOf?: string;
-}
+/** What a write changed; `revertOf` names the change it undoes (`POST /api/v1/changes/{id}/revert`). */
+export type RecordChange = LocalChange;
 
 /**
  * Every configuration write passes through here inside its transaction: the
