@@ -34,6 +34,8 @@ export interface RelaySettings {
     timeoutMs: number;
     /** Sends of the same window before a transfer is given up. */
     retries: number;
+    /** A window as one segmented UDP send (Linux UDP_SEGMENT) rather than a datagram a block. */
+    segmentation: boolean;
   };
   upstream: {
     probeIntervalMs: number;
@@ -126,6 +128,7 @@ export function readSettings(env: Env, hostname: string, cpus = availableParalle
       maxTransfers: integer(env, 'RELAY_TFTP_MAX_TRANSFERS', 1000, 1, 100000),
       timeoutMs: integer(env, 'RELAY_TFTP_TIMEOUT_MS', 1000, 10, 255000),
       retries: integer(env, 'RELAY_TFTP_RETRIES', 5, 1, 100),
+      segmentation: onOff(env, 'RELAY_TFTP_SEGMENTATION', true),
     },
     upstream: {
       probeIntervalMs: integer(env, 'RELAY_PROBE_INTERVAL_MS', 2000, 50, 3600000),
