@@ -148,10 +148,13 @@ export class TftpTransfer {
     this.sendBlocks(step.from, step.to, generation);
   }
 
-  /** Sends blocks from..to, a run at a time: as many as the source has at hand, then waits for the rest. */
-  private sendBlocks(from: number, to: number, generation: number, first?: Buffer): void {
+  /**
+   * Sends blocks from..to, a run at a time: as many as the source has at hand, then waits for the
+   * rest. fromBytes: block from's payload, when a read that had to wait brought it.
+   */
+  private sendBlocks(from: number, to: number, generation: number, fromBytes?: Buffer): void {
     const blksize = this.options.blksize;
-    const run: Buffer[] = first ? [first] : [];
+    const run: Buffer[] = fromBytes ? [fromBytes] : [];
     for (let block = from + run.length; block <= to; block++) {
       const data = this.source.read((block - 1) * blksize, blksize);
       if (data instanceof Promise) {
