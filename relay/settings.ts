@@ -26,6 +26,8 @@ export interface RelaySettings {
   s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
   /** Processes serving TFTP and HTTP (node:cluster); 1 runs everything in one process. */
   workers: number;
+  /** With several workers, each keeps to one core (worker i on core i modulo the cores). */
+  cpuAffinity: boolean;
   tftp: {
     maxBlksize: number;
     maxWindowsize: number;
@@ -122,6 +124,7 @@ export function readSettings(env: Env, hostname: string, cpus = availableParalle
       secretAccessKey: env.S3_SECRET_ACCESS_KEY || 'S3RVER',
     },
     workers: integer(env, 'RELAY_WORKERS', Math.max(1, Math.min(cpus, 8)), 1, 64),
+    cpuAffinity: onOff(env, 'RELAY_CPU_AFFINITY', true),
     tftp: {
       maxBlksize: integer(env, 'RELAY_TFTP_MAX_BLKSIZE', 1468, 8, 65464),
       maxWindowsize: integer(env, 'RELAY_TFTP_MAX_WINDOWSIZE', 64, 1, 65535),

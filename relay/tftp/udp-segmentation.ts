@@ -1,5 +1,5 @@
 import type { Socket } from 'node:dgram';
-import { createRequire } from 'node:module';
+import { libcFunction } from '../native';
 
 /**
  * UDP segmentation offload (Linux 4.18+, UDP_SEGMENT): one send of up to 64 equal-sized segments
@@ -31,16 +31,7 @@ type SetSockOpt = (fd: number, level: number, name: number, value: number[], len
 let setsockopt: SetSockOpt | null | undefined;
 
 function loadSetsockopt(): SetSockOpt | null {
-  if (setsockopt !== undefined) return setsockopt;
-  setsockopt = null;
-  if (process.platform !== 'linux') return null;
-  try {
-    const koffi = createRequire(import.meta.url)('koffi');
-    // null: the symbols already loaded into the process, so glibc and musl alike.
-    setsockopt = koffi.load(null).func('int setsockopt(int fd, int level, int name, _In_ int *value, uint32_t length)') as SetSockOpt;
-  } catch {
-    // no FFI here: one datagram a block
-  }
+  if (setsockopt === undefined) setsockopt = libcFunction<SetSockOpt>('int setsockopt(int fd, int level, int name, _In_ int *value, uint32_t length)');
   return setsockopt;
 }
 
