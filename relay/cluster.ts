@@ -9,6 +9,8 @@ import { type Metrics, type MetricSnapshot, mergeSnapshots, renderSnapshots } fr
  */
 /** Set by the primary in the environment of the worker that runs the relay's singletons. */
 export const SINGLETON_ENV = 'TANDEM_RELAY_SINGLETONS';
+/** Set by the primary: the worker's place, 0..workers-1, kept by its replacement (it picks the worker's core). */
+export const SLOT_ENV = 'TANDEM_RELAY_SLOT';
 
 type Message =
   | { type: 'metrics-request'; id: number }
@@ -36,11 +38,11 @@ export function runPrimary(workers: number, log: Logger): void {
     if (c.from.isConnected()) c.from.send({ type: 'metrics-result', id: c.replyId, snapshots: [...mergeSnapshots(c.snapshots), restartsMetric] } satisfies Message);
   };
 
-  // One worker runs what a relay needs once (firmware sync, proxyDHCP); its replacement takes it over.
-  const singletons = new Map<number, boolean>();
-  const fork = (singleton: boolean) => {
-    const worker = cluster.fork({ [SINGLETON_ENV]: singleton ? '1' : '0' });
-    singletons.set(worker.id, singleton);
+  // The worker in slot 0 runs what a relay needs once (firmware sync, proxyDHCP); a replacement takes its slot over.
+  const slots = new Map<number, number>();
+  const fork = (slot: number) => {
+    const worker = cluster.fork({ [SINGLETON_ENV]: slot === 0 ? '1' : '0', [SLOT_ENV]: String(slot) });
+    slots.set(worker.id, slot);
     worker.on('message', (message: Message) => {
       if (message.type === 'metrics-request') {
         const id = nextRequest++;
@@ -57,7 +59,7 @@ export function runPrimary(workers: number, log: Logger): void {
     return worker;
   };
 
-  for (let i = 0; i < workers; i++) fork(i === 0);
+  for (let i = 0; i < workers; i++) fork(i);
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
@@ -67,10 +69,10 @@ export function runPrimary(workers: number, log: Logger): void {
       return;
     }
     restarts.count++;
-    const singleton = singletons.get(worker.id) ?? false;
-    singletons.delete(worker.id);
+    const slot = slots.get(worker.id) ?? 0;
+    slots.delete(worker.id);
     log.error('relay_worker_died', { worker: worker.id, code, signal });
-    setTimeout(() => fork(singleton), 200);
+    setTimeout(() => fork(slot), 200);
   });
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

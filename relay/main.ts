@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
-import { hostname } from 'node:os';
-import { runPrimary, SINGLETON_ENV, workerMetrics } from './cluster';
+import { availableParallelism, hostname } from 'node:os';
+import { runPrimary, SINGLETON_ENV, SLOT_ENV, workerMetrics } from './cluster';
+import { pinToCpu } from './cpu-affinity';
 import { createLogger } from './observe/log';
 import { Metrics } from './observe/metrics';
 import { startRelay } from './relay';
@@ -25,6 +26,11 @@ async function main(): Promise<void> {
     log.info('relay_starting', { workers: settings.workers, tftpPort: settings.tftpPort, httpPort: settings.httpPort, handlers: settings.handlers });
     runPrimary(settings.workers, log);
     return;
+  }
+
+  if (cluster.isWorker && settings.cpuAffinity) {
+    const cpu = Number(process.env[SLOT_ENV] ?? 0) % availableParallelism();
+    if (!pinToCpu(cpu)) log.warn('relay_cpu_affinity_unavailable', { cpu });
   }
 
   const metrics = new Metrics();

@@ -26,6 +26,8 @@ export interface RelaySettings {
   s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
   /** Processes serving TFTP and HTTP (node:cluster); 1 runs everything in one process. */
   workers: number;
+  /** With several workers, each keeps to one core (worker i on core i modulo the cores). */
+  cpuAffinity: boolean;
   tftp: {
     maxBlksize: number;
     maxWindowsize: number;
@@ -34,6 +36,8 @@ export interface RelaySettings {
     timeoutMs: number;
     /** Sends of the same window before a transfer is given up. */
     retries: number;
+    /** A window as one segmented UDP send (Linux UDP_SEGMENT) rather than a datagram a block. */
+    segmentation: boolean;
   };
   upstream: {
     probeIntervalMs: number;
@@ -120,12 +124,14 @@ export function readSettings(env: Env, hostname: string, cpus = availableParalle
       secretAccessKey: env.S3_SECRET_ACCESS_KEY || 'S3RVER',
     },
     workers: integer(env, 'RELAY_WORKERS', Math.max(1, Math.min(cpus, 8)), 1, 64),
+    cpuAffinity: onOff(env, 'RELAY_CPU_AFFINITY', true),
     tftp: {
       maxBlksize: integer(env, 'RELAY_TFTP_MAX_BLKSIZE', 1468, 8, 65464),
       maxWindowsize: integer(env, 'RELAY_TFTP_MAX_WINDOWSIZE', 64, 1, 65535),
       maxTransfers: integer(env, 'RELAY_TFTP_MAX_TRANSFERS', 1000, 1, 100000),
       timeoutMs: integer(env, 'RELAY_TFTP_TIMEOUT_MS', 1000, 10, 255000),
       retries: integer(env, 'RELAY_TFTP_RETRIES', 5, 1, 100),
+      segmentation: onOff(env, 'RELAY_TFTP_SEGMENTATION', true),
     },
     upstream: {
       probeIntervalMs: integer(env, 'RELAY_PROBE_INTERVAL_MS', 2000, 50, 3600000),

@@ -6,7 +6,9 @@ import type { Logger } from '../observe/log';
 import type { Counter, Gauge, Metrics } from '../observe/metrics';
 import { type BlockSource, BufferSource, FileSource } from './block-source';
 import { decodePacket, encodeError, negotiateOptions, TftpError, toNetascii } from './codec';
+import { DataSender } from './data-sender';
 import { TftpTransfer } from './transfer';
+import { enableUdpSegmentation } from './udp-segmentation';
 
 export interface TftpServerOptions {
   host: string;
@@ -16,6 +18,8 @@ export interface TftpServerOptions {
   maxTransfers: number;
   timeoutMs: number;
   retries: number;
+  /** Send each window as one segmented UDP send where the kernel offers it (UDP_SEGMENT). */
+  segmentation: boolean;
 }
 
 const NETASCII_MAX = 64 * 1024 * 1024;
@@ -35,6 +39,7 @@ export class TftpServer {
   private readonly bytes: Counter;
   private readonly retransmits: Counter;
   private readonly malformed: Counter;
+  private readonly segmented: Counter;
 
   constructor(
     private readonly files: FileResolver,
@@ -48,6 +53,7 @@ export class TftpServer {
     this.bytes = metrics.counter('relay_tftp_bytes_sent_total', 'File bytes sent over TFTP (retransmissions included).');
     this.retransmits = metrics.counter('relay_tftp_retransmits_total', 'TFTP windows sent again after a timeout or a rewind.');
     this.malformed = metrics.counter('relay_tftp_malformed_total', 'Datagrams on the TFTP port that were not a valid request.');
+    this.segmented = metrics.counter('relay_tftp_segmented_transfers_total', 'TFTP transfers that sent their windows as segmented UDP sends (UDP_SEGMENT).');
     metrics.onCollect(() => this.active.set({}, this.transfers.size));
   }
 
@@ -102,6 +108,13 @@ export class TftpServer {
     }
     if (this.logBudget.used++ < 20) this.log.info(event, fields);
     else this.logBudget.suppressed++;
+  }
+
+  private segmentationFallbacks = 0;
+
+  /** A path that refuses segmented sends usually refuses them for every transfer: say so a few times, not each time. */
+  private logSegmentationFallback(error: Error, remote: RemoteInfo): void {
+    if (this.segmentationFallbacks++ < 5) this.log.warn('tftp_segmentation_refused', { client: remote.address, error: error.message });
   }
 
   private reply(remote: RemoteInfo, code: number, message: string, reason: string): void {
@@ -190,7 +203,11 @@ export class TftpServer {
       throw error;
     }
     const timeoutMs = negotiated.timeoutSeconds !== null ? negotiated.timeoutSeconds * 1000 : this.options.timeoutMs;
-    const transfer = new TftpTransfer(socket, source, negotiated, timeoutMs, this.options.retries);
+    // Lock-step sends one block at a time: nothing to segment.
+    const segments = this.options.segmentation && negotiated.windowsize > 1 ? enableUdpSegmentation(socket, negotiated.blksize + 4) : 1;
+    if (segments > 1) this.segmented.inc();
+    const sender = new DataSender(socket, negotiated.blksize, segments, (error) => this.logSegmentationFallback(error, remote));
+    const transfer = new TftpTransfer(socket, sender, source, negotiated, timeoutMs, this.options.retries);
     this.transfers.add(transfer);
     transfer.start();
     const stats = await transfer.done;

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:dgram';
 import type { BlockSource } from './block-source';
-import { decodePacket, encodeDataHeader, encodeError, encodeOack, type NegotiatedOptions, TftpError } from './codec';
+import { decodePacket, encodeError, encodeOack, type NegotiatedOptions, TftpError } from './codec';
+import type { DataSender } from './data-sender';
 import { blockCount, SendWindow, type WindowStep } from './send-window';
 
 export type TransferOutcome =
@@ -45,6 +46,7 @@ export class TftpTransfer {
 
   constructor(
     private readonly socket: Socket,
+    private readonly sender: DataSender,
     private readonly source: BlockSource,
     private readonly options: NegotiatedOptions,
     private readonly timeoutMs: number,
@@ -146,28 +148,35 @@ export class TftpTransfer {
     this.sendBlocks(step.from, step.to, generation);
   }
 
-  private sendBlocks(from: number, to: number, generation: number): void {
+  /**
+   * Sends blocks from..to, a run at a time: as many as the source has at hand, then waits for the
+   * rest. fromBytes: block from's payload, when a read that had to wait brought it.
+   */
+  private sendBlocks(from: number, to: number, generation: number, fromBytes?: Buffer): void {
     const blksize = this.options.blksize;
-    for (let block = from; block <= to; block++) {
+    const run: Buffer[] = fromBytes ? [fromBytes] : [];
+    for (let block = from + run.length; block <= to; block++) {
       const data = this.source.read((block - 1) * blksize, blksize);
       if (data instanceof Promise) {
+        this.sendRun(from, run);
         data.then(
           (bytes) => {
             if (this.ended || generation !== this.generation) return;
-            this.sendBlock(block, bytes);
-            this.sendBlocks(block + 1, to, generation);
+            this.sendBlocks(block, to, generation, bytes);
           },
           (error: Error) => this.end('socket_error', error.message),
         );
         return;
       }
-      this.sendBlock(block, data);
+      run.push(data);
     }
+    this.sendRun(from, run);
   }
 
-  private sendBlock(block: number, data: Buffer): void {
-    this.socket.send([encodeDataHeader(block), data]);
-    this.bytesSent += data.length;
+  private sendRun(first: number, payloads: Buffer[]): void {
+    if (payloads.length === 0) return;
+    this.sender.send(first, payloads);
+    for (const p of payloads) this.bytesSent += p.length;
   }
 
   private end(outcome: TransferOutcome, detail?: string): void {

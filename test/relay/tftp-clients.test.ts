@@ -11,6 +11,8 @@ const MiB = 1024 * 1024;
 
 describe('real TFTP clients fetch a 16 MiB file byte-exact', { timeout: 120_000 }, () => {
   let relay: TestRelay;
+  /** The same relay without UDP segmentation: one datagram a block, as where the kernel lacks it. */
+  let unsegmented: TestRelay;
   let out: string;
   let expected: string;
 
@@ -19,10 +21,11 @@ describe('real TFTP clients fetch a 16 MiB file byte-exact', { timeout: 120_000 
     out = tempDir('relay-out');
     expected = sha256(randomFile(boot, 'firmware.img', 16 * MiB));
     relay = await startTestRelay({ RELAY_BOOT_DIR: boot });
+    unsegmented = await startTestRelay({ RELAY_BOOT_DIR: boot, RELAY_TFTP_SEGMENTATION: 'off' });
   }, 60_000);
 
   afterAll(async () => {
-    await relay?.stop();
+    await Promise.all([relay?.stop(), unsegmented?.stop()]);
   });
 
   const fetched = (name: string) => sha256(readFileSync(join(out, name)));
@@ -43,13 +46,22 @@ describe('real TFTP clients fetch a 16 MiB file byte-exact', { timeout: 120_000 
     expect(fetched('tftp-hpa')).toBe(expected);
   });
 
+  const atftpWindow = (port: number, name: string) =>
+    run('atftp', ['--option', 'windowsize 16', '--option', 'blksize 1468', '-g', '-r', 'firmware.img', '-l', join(out, name), '127.0.0.1', String(port)], {
+      timeout: 120_000,
+    });
+
   it('atftp with windowsize 16 and blksize 1468', async () => {
-    await run(
-      'atftp',
-      ['--option', 'windowsize 16', '--option', 'blksize 1468', '-g', '-r', 'firmware.img', '-l', join(out, 'atftp-window'), '127.0.0.1', String(relay.tftpPort)],
-      { timeout: 120_000 },
-    );
+    await atftpWindow(relay.tftpPort, 'atftp-window');
     expect(fetched('atftp-window')).toBe(expected);
+    // On Linux each window went out as one segmented send.
+    if (process.platform === 'linux') expect(await relay.metric('relay_tftp_segmented_transfers_total')).toBe(1);
+  });
+
+  it('atftp with windowsize 16, one datagram a block (RELAY_TFTP_SEGMENTATION=off)', async () => {
+    await atftpWindow(unsegmented.tftpPort, 'atftp-window-unsegmented');
+    expect(fetched('atftp-window-unsegmented')).toBe(expected);
+    expect(await unsegmented.metric('relay_tftp_segmented_transfers_total')).toBe(0);
   });
 
   it('counts the transfers as complete', async () => {

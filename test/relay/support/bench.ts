@@ -41,11 +41,16 @@ export function formatRow(cells: Array<string | number>, widths: number[]): stri
   return cells.map((c, i) => String(c).padStart(widths[i] ?? 10)).join('  ');
 }
 
-/** Alternates the contenders round by round (the machine's load drifts) and keeps each one's median round. */
+/**
+ * Alternates the contenders round by round (the machine's load drifts) and keeps each one's median
+ * round. Every other round runs them in reverse order (A B, B A, A B, …), so that none always goes first.
+ */
 export async function medianOfRounds(rounds: number, contenders: Array<() => Promise<LoadResult>>): Promise<LoadResult[]> {
   const results: LoadResult[][] = contenders.map(() => []);
   for (let round = 0; round < rounds; round++) {
-    for (const [i, run] of contenders.entries()) results[i].push(await run());
+    const order = [...contenders.keys()];
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) results[i].push(await contenders[i]());
   }
   return results.map((list) => {
     const sorted = [...list].sort((a, b) => a.mbps - b.mbps);
