@@ -20,9 +20,10 @@ const SIZE = 16 * 1024 * 1024;
 const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
 /**
  * Rounds per figure, relay and tftpd-hpa alternating; the median round is reported. A shared
- * machine's load drifts: 3 rounds, but 1 for N >= 200 (a round there takes minutes).
+ * machine's load drifts, and a single transfer's speed depends on which core serves it: 9 rounds
+ * for N = 1 (a round takes a second), 3 for N = 50, 1 for N >= 200 (a round there takes minutes).
  */
-const roundsFor = (n: number) => (process.env.BENCH_ROUNDS ? Number(process.env.BENCH_ROUNDS) : n >= 200 ? 1 : 3);
+const roundsFor = (n: number) => (process.env.BENCH_ROUNDS ? Number(process.env.BENCH_ROUNDS) : n >= 200 ? 1 : n === 1 ? 9 : 3);
 
 async function startTftpdHpa(dir: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freeUdpPort();
