@@ -252,9 +252,7 @@ export class SyncEngine {
 
     let row = await cursorRow(db.orm, this.knownPeer);
     let after = row?.cursor ?? 0;
-    const sentAt = this.deps.now().getTime();
-    let page = await client.changes(after, limit);
-    this.noteClockSkew(clockSkewMs(page.serverTime, sentAt, this.deps.now().getTime()), page.serverId);
+    let page = await this.timed(() => client.changes(after, limit));
     if (page.serverId === this.deps.serverId)
       throw new PeerError('same_server_id', `The peer calls itself "${page.serverId}", like this server; give the two servers different TANDEM_SERVER_ID values.`);
     const sameLog = (r: typeof row) => !!r && r.peerServerId === page.serverId && r.peerLogId === page.logId;
@@ -390,9 +388,7 @@ export class SyncEngine {
     if (direction.pulls) {
       try {
         const sameLog = (page: ChangesPage) => row && row.peerServerId === page.serverId && row.peerLogId === page.logId;
-        const sentAt = deps.now().getTime();
-        let page = await client.probe(row?.cursor ?? 0);
-        this.noteClockSkew(clockSkewMs(page.serverTime, sentAt, deps.now().getTime()), page.serverId);
+        let page = await this.timed(() => client.probe(row?.cursor ?? 0));
         if (!sameLog(page) && row && row.cursor !== 0) page = await client.probe(0);
         status.peer.reachable = true;
         status.peer.serverId = page.serverId;
@@ -418,6 +414,14 @@ export class SyncEngine {
     const skewWarning = clockSkewWarning(this.memory.clockSkewMs, status.peer.serverId);
     if (skewWarning) status.warnings.push(skewWarning);
     return status;
+  }
+
+  /** A page from the peer, with the peer's clock measured against this server's on the way. */
+  private async timed(request: () => Promise<ChangesPage>): Promise<ChangesPage> {
+    const sentAt = this.deps.now().getTime();
+    const page = await request();
+    this.noteClockSkew(clockSkewMs(page.serverTime, sentAt, this.deps.now().getTime()), page.serverId);
+    return page;
   }
 
   /** Keeps the last measured skew, and logs when it goes past the limit or comes back. */
