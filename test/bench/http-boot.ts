@@ -6,12 +6,11 @@
  * load of a shared machine drifts. BENCH_CLIENTS=1,50,200 and RELAY_WORKERS change the defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { concurrentDownloads, formatRow, type LoadResult, medianOfRounds } from '../relay/support/bench';
-import { randomFile, tempDir } from '../relay/support/files';
-import { freeTcpPort, freeUdpPort } from '../relay/support/ports';
-import { startTestRelay } from '../relay/support/relay-process';
+import { concurrentDownloads, formatRow, type LoadResult, medianOfRounds, relayWorkers, runBench } from '../relay/support/bench';
+import { tempDir } from '../relay/support/files';
+import { freeTcpPort } from '../relay/support/ports';
 
 const SIZE = 16 * 1024 * 1024;
 const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
@@ -63,21 +62,13 @@ const curl = (port: number) => (): [string, string[]] => [
   ['-s', '--max-time', '300', '-o', '/dev/null', '-w', '%{size_download}', `http://127.0.0.1:${port}/image.bin`],
 ];
 
-async function main() {
-  const dir = tempDir('bench-http');
-  randomFile(dir, 'image.bin', SIZE);
-  // nginx workers run as an unprivileged user: they must be able to read the tree.
-  chmodSync(dir, 0o755);
-  chmodSync(join(dir, 'image.bin'), 0o644);
-  const relay = await startTestRelay({
-    RELAY_BOOT_DIR: dir,
-    RELAY_WORKERS: process.env.RELAY_WORKERS ?? '2',
-    RELAY_LOG_LEVEL: 'warn',
-    RELAY_TFTP_PORT: String(await freeUdpPort()),
-  });
-  const nginx = await startNginx(dir);
-  try {
-    console.log(`16 MiB file over HTTP; relay workers: ${process.env.RELAY_WORKERS ?? '2'}; median of ${ROUNDS} rounds; MB = 10^6 bytes`);
+runBench({
+  name: 'bench-http',
+  imageBytes: SIZE,
+  relayEnv: {},
+  startReference: startNginx,
+  body: async (relay, nginx) => {
+    console.log(`16 MiB file over HTTP; relay workers: ${relayWorkers()}; median of ${ROUNDS} rounds; MB = 10^6 bytes`);
     const rows: Array<[number, LoadResult, LoadResult]> = [];
     for (const n of COUNTS) {
       await concurrentDownloads(4, curl(relay.httpPort), SIZE); // warm both workers' caches
@@ -88,21 +79,5 @@ async function main() {
     const widths = [6, 12, 12, 8, 10];
     console.log(formatRow(['N', 'relay MB/s', 'nginx MB/s', 'ratio', 'failures'], widths));
     for (const [n, r, g] of rows) console.log(formatRow([n, r.mbps.toFixed(0), g.mbps.toFixed(0), `${(r.mbps / g.mbps).toFixed(2)}×`, `${r.failed}/${g.failed}`], widths));
-  } finally {
-    try {
-      process.kill(-nginx.child.pid!, 'SIGTERM');
-    } catch {
-      // gone
-    }
-    await relay.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
   },
-);
+});

@@ -9,12 +9,8 @@
  * BENCH_ROUNDS, BENCH_CLIENTS=1,50,200 and RELAY_WORKERS change the defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { concurrentDownloads, formatRow, type LoadResult, medianOfRounds } from '../relay/support/bench';
-import { randomFile, tempDir } from '../relay/support/files';
-import { freeTcpPort, freeUdpPort } from '../relay/support/ports';
-import { startTestRelay } from '../relay/support/relay-process';
+import { concurrentDownloads, formatRow, type LoadResult, medianOfRounds, relayWorkers, runBench } from '../relay/support/bench';
+import { freeUdpPort } from '../relay/support/ports';
 
 const SIZE = 16 * 1024 * 1024;
 const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
@@ -51,22 +47,13 @@ function report(title: string, rows: Array<[number, LoadResult, LoadResult]>, la
   }
 }
 
-async function main() {
-  const dir = tempDir('bench-tftp');
-  randomFile(dir, 'image.bin', SIZE);
-  // in.tftpd drops to an unprivileged user: it must be able to read the tree.
-  chmodSync(dir, 0o755);
-  chmodSync(join(dir, 'image.bin'), 0o644);
-  const relay = await startTestRelay({
-    RELAY_BOOT_DIR: dir,
-    RELAY_WORKERS: process.env.RELAY_WORKERS ?? '2',
-    RELAY_LOG_LEVEL: 'warn',
-    RELAY_TFTP_MAX_TRANSFERS: '2000',
-    RELAY_HTTP_PORT: String(await freeTcpPort()),
-  });
-  const hpa = await startTftpdHpa(dir);
-  try {
-    console.log(`16 MiB file; relay workers: ${process.env.RELAY_WORKERS ?? '2'}; MB = 10^6 bytes`);
+runBench({
+  name: 'bench-tftp',
+  imageBytes: SIZE,
+  relayEnv: { RELAY_TFTP_MAX_TRANSFERS: '2000' },
+  startReference: startTftpdHpa,
+  body: async (relay, hpa) => {
+    console.log(`16 MiB file; relay workers: ${relayWorkers()}; MB = 10^6 bytes`);
     const plain: Array<[number, LoadResult, LoadResult]> = [];
     for (const n of COUNTS) {
       await concurrentDownloads(4, curl(relay.tftpPort), SIZE); // warm the workers' caches
@@ -77,21 +64,5 @@ async function main() {
     const windowed: Array<[number, LoadResult, LoadResult]> = [];
     for (const [n, , h] of plain) windowed.push([n, (await medianOfRounds(roundsFor(n), [() => concurrentDownloads(n, atftp(relay.tftpPort), SIZE)]))[0], h]);
     report('windowsize 16: atftp against the relay, vs tftpd-hpa plain (it has no windowsize)', windowed, ['relay w16', 'tftpd-hpa']);
-  } finally {
-    try {
-      process.kill(-hpa.child.pid!, 'SIGTERM');
-    } catch {
-      // gone
-    }
-    await relay.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
   },
-);
+});

@@ -1,4 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomFile, tempDir } from './files';
+import { startTestRelay, type TestRelay } from './relay-process';
 
 export interface LoadResult {
   clients: number;
@@ -58,3 +62,46 @@ export async function medianOfRounds(rounds: number, contenders: Array<() => Pro
     return { ...median, failed: list.reduce((sum, r) => sum + r.failed, 0) };
   });
 }
+
+/**
+ * A bench's setting: a random image in a tree an unprivileged reference server (tftpd-hpa,
+ * nginx workers) can read, a relay serving it with 2 workers (RELAY_WORKERS), the reference
+ * server, and the teardown of all three whatever happens. Exits the process with the outcome.
+ */
+export function runBench<R extends { child: ChildProcess }>(options: {
+  name: string;
+  imageBytes: number;
+  relayEnv: Record<string, string>;
+  startReference: (dir: string) => Promise<R>;
+  body: (relay: TestRelay, reference: R) => Promise<void>;
+}): void {
+  const main = async () => {
+    const dir = tempDir(options.name);
+    randomFile(dir, 'image.bin', options.imageBytes);
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, 'image.bin'), 0o644);
+    const relay = await startTestRelay({ RELAY_BOOT_DIR: dir, RELAY_WORKERS: relayWorkers(), RELAY_LOG_LEVEL: 'warn', ...options.relayEnv });
+    let reference: R | null = null;
+    try {
+      reference = await options.startReference(dir);
+      await options.body(relay, reference);
+    } finally {
+      try {
+        if (reference) process.kill(-reference.child.pid!, 'SIGTERM');
+      } catch {
+        // gone
+      }
+      await relay.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  main().then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
+
+export const relayWorkers = () => process.env.RELAY_WORKERS ?? '2';
