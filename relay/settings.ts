@@ -1,5 +1,6 @@
 import { availableParallelism, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import type { TftpTransferSettings } from './tftp/server';
 
 /** Everything the relay can be told, read from the environment with defaults for the local system. */
 export interface RelaySettings {
@@ -28,17 +29,7 @@ export interface RelaySettings {
   workers: number;
   /** With several workers, each keeps to one core (worker i on core i modulo the cores). */
   cpuAffinity: boolean;
-  tftp: {
-    maxBlksize: number;
-    maxWindowsize: number;
-    maxTransfers: number;
-    /** Retransmission interval when the client asks for none. */
-    timeoutMs: number;
-    /** Sends of the same window before a transfer is given up. */
-    retries: number;
-    /** A window as one segmented UDP send (Linux UDP_SEGMENT) rather than a datagram a block. */
-    segmentation: boolean;
-  };
+  tftp: TftpTransferSettings;
   upstream: {
     probeIntervalMs: number;
     requestTimeoutMs: number;

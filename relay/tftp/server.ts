@@ -10,16 +10,23 @@ import { DataSender } from './data-sender';
 import { TftpTransfer } from './transfer';
 import { enableUdpSegmentation } from './udp-segmentation';
 
-export interface TftpServerOptions {
-  host: string;
-  port: number;
+/** How the TFTP server treats transfers (RELAY_TFTP_*). */
+export interface TftpTransferSettings {
   maxBlksize: number;
   maxWindowsize: number;
+  /** Transfers at once in this process, then ERROR 3. */
   maxTransfers: number;
+  /** Retransmission interval when the client asks for none. */
   timeoutMs: number;
+  /** Sends of the same window before a transfer is given up. */
   retries: number;
   /** Send each window as one segmented UDP send where the kernel offers it (UDP_SEGMENT). */
   segmentation: boolean;
+}
+
+export interface TftpServerOptions extends TftpTransferSettings {
+  host: string;
+  port: number;
 }
 
 const NETASCII_MAX = 64 * 1024 * 1024;
