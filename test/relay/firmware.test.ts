@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
@@ -6,13 +6,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../infra/local/processes';
-import { startObjectStore } from '../../infra/local/object-store';
-import { createS3Client } from '../../relay/firmware/s3-client';
 import { apiClient, type ApiClient, createToken, type HandlerProcess, startHandler } from '../support/handler';
 import { sha256, tempDir } from './support/files';
-import { freeTcpPort } from './support/ports';
 import { startTestRelay, type TestRelay } from './support/relay-process';
-import { seedTerminals } from './support/site';
+import { seedTerminals, startFirmwareBucket } from './support/site';
 
 const run = promisify(execFile);
 const BUCKET = 'tandem-firmware';
@@ -20,8 +17,7 @@ const T1 = 'aa:bb:cc:00:20:01';
 const T2 = 'aa:bb:cc:00:20:02';
 
 describe('firmware from the object store, verified before it is served', { timeout: 120_000 }, () => {
-  let store: Awaited<ReturnType<typeof startObjectStore>>;
-  let s3: S3Client;
+  let store: Awaited<ReturnType<typeof startFirmwareBucket>>;
   let handler: HandlerProcess;
   let admin: ApiClient;
   let relay: TestRelay;
@@ -32,8 +28,8 @@ describe('firmware from the object store, verified before it is served', { timeo
 
   /** Uploads and reads back: the local server once stored streamed bodies with their framing. */
   const put = async (key: string, body: Buffer) => {
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-    const back = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    await store.put(key, body);
+    const back = await store.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(sha256(Buffer.from(await back.Body!.transformToByteArray()))).toBe(sha256(body));
   };
   const corrupt = (data: Buffer) => {
@@ -43,10 +39,7 @@ describe('firmware from the object store, verified before it is served', { timeo
   };
 
   beforeAll(async () => {
-    const port = await freeTcpPort();
-    store = await startObjectStore({ directory: tempDir('relay-s3'), port, buckets: [BUCKET] });
-    const s3Settings = { endpoint: store.url, bucket: BUCKET, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-    s3 = createS3Client(s3Settings);
+    store = await startFirmwareBucket(BUCKET);
     await put('fw/tc-os.img', v1);
     await put('fw/broken.img', corrupt(broken));
 
@@ -71,7 +64,6 @@ describe('firmware from the object store, verified before it is served', { timeo
   afterAll(async () => {
     await relay?.stop();
     await handler?.stop();
-    s3?.destroy();
     await store?.close();
   });
 

@@ -1,21 +1,17 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startObjectStore } from '../../infra/local/object-store';
-import { createS3Client } from '../../relay/firmware/s3-client';
 import { apiClient, type ApiClient, createToken, type HandlerProcess, startHandler } from '../support/handler';
 import { emulateBoot } from '../emulator/thin-client';
 import { randomFile, sha256, tempDir } from './support/files';
-import { freeTcpPort, freeUdpPort } from './support/ports';
+import { freeUdpPort } from './support/ports';
 import { startTestRelay, type TestRelay } from './support/relay-process';
-import { seedTerminals } from './support/site';
+import { seedTerminals, startFirmwareBucket } from './support/site';
 
 const MAC = 'aa:bb:cc:00:30:01';
 
 describe('a thin client boots end to end through proxyDHCP, TFTP and HTTP', { timeout: 120_000 }, () => {
-  let store: Awaited<ReturnType<typeof startObjectStore>>;
-  let s3: S3Client;
+  let store: Awaited<ReturnType<typeof startFirmwareBucket>>;
   let handler: HandlerProcess;
   let admin: ApiClient;
   let relay: TestRelay;
@@ -24,9 +20,8 @@ describe('a thin client boots end to end through proxyDHCP, TFTP and HTTP', { ti
   const firmware = randomBytes(3 * 1024 * 1024 + 5);
 
   beforeAll(async () => {
-    store = await startObjectStore({ directory: tempDir('relay-s3'), port: await freeTcpPort(), buckets: ['tandem-firmware'] });
-    s3 = createS3Client({ endpoint: store.url, bucket: 'tandem-firmware', region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
-    await s3.send(new PutObjectCommand({ Bucket: 'tandem-firmware', Key: 'fw/tc-os-7.img', Body: firmware }));
+    store = await startFirmwareBucket();
+    await store.put('fw/tc-os-7.img', firmware);
 
     handler = await startHandler();
     admin = apiClient(handler.url, handler.adminToken);
@@ -53,7 +48,6 @@ describe('a thin client boots end to end through proxyDHCP, TFTP and HTTP', { ti
   afterAll(async () => {
     await relay?.stop();
     await handler?.stop();
-    s3?.destroy();
     await store?.close();
   });
 

@@ -1,6 +1,10 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { startObjectStore } from '../../../infra/local/object-store';
+import { createS3Client } from '../../../relay/firmware/s3-client';
 import { tempDir } from './files';
+import { freeTcpPort } from './ports';
 import { apiClient, type ApiClient, createToken, type HandlerProcess, startHandler } from '../../support/handler';
 
 export interface SiteFirmware {
@@ -90,4 +94,20 @@ export async function startHandlerPair(seed: (admin: ApiClient) => Promise<void>
     await b?.kill().catch(() => {});
     throw error;
   }
+}
+
+/** The local S3 object store on a free port with the firmware bucket, and an AWS SDK client for it. */
+export async function startFirmwareBucket(bucket = 'tandem-firmware') {
+  const store = await startObjectStore({ directory: tempDir('relay-s3'), port: await freeTcpPort(), buckets: [bucket] });
+  const s3 = createS3Client({ endpoint: store.url, bucket, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  return {
+    url: store.url,
+    bucket,
+    put: (key: string, body: Buffer) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })),
+    s3,
+    close: async () => {
+      s3.destroy();
+      await store.close();
+    },
+  };
 }
