@@ -37,10 +37,10 @@ export function startNodeScript(script: string, env: Record<string, string>, arg
   });
   running.add(child);
   let output = '';
-  // Keep the tail only: a long-running part must not grow without bound.
+  // Keep the tail only (a few thousand log lines): a long-running part must not grow without bound.
   const keep = (d: Buffer) => {
     output += d;
-    if (output.length > 256 * 1024) output = output.slice(-128 * 1024);
+    if (output.length > 4 * 1024 * 1024) output = output.slice(output.indexOf('\n', output.length - 2 * 1024 * 1024) + 1);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);

@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-
-export const repoRoot = resolve(import.meta.dirname, '../../..');
+import type { ChildProcess } from 'node:child_process';
+import { startNodeScript } from '../../../infra/local/processes';
 
 export interface RunningProcess {
   child: ChildProcess;
-  lines: string[];
+  /** Output lines seen so far (the newest few thousand). */
+  readonly lines: string[];
   /** Resolves when the process has exited. */
   exited: Promise<number | null>;
   /** SIGTERM to the process group, SIGKILL after graceMs. */
@@ -16,48 +15,34 @@ export interface RunningProcess {
   records(): Array<Record<string, unknown>>;
 }
 
-/** Starts `node --import tsx <script>` in its own process group, capturing its output lines. */
-export function startNode(script: string, env: Record<string, string>, args: string[] = []): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args, script], {
-    cwd: repoRoot,
-    env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(line);
-    if (lines.length > 20000) lines.splice(0, lines.length - 20000);
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, sig);
-    } catch {
-      // already gone
-    }
-  };
+/**
+ * Starts `node --import tsx <script>` in its own process group (killed with the test run, whatever
+ * happens), with its output as lines and JSON log records.
+ */
+export function startNode(script: string, env: Record<string, string>, nodeArgs: string[] = []): RunningProcess {
+  const started = startNodeScript(script, { NODE_NO_WARNINGS: '1', ...env }, [], nodeArgs);
+  const lines = () => started.output().split('\n').filter((line) => line.trim());
   return {
-    child,
-    lines,
-    exited,
+    child: started.child,
+    get lines() {
+      return lines();
+    },
+    exited: started.exited,
     async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      signal('SIGTERM');
-      const timer = setTimeout(() => signal('SIGKILL'), graceMs);
-      await exited;
+      if (started.child.exitCode !== null || started.child.signalCode !== null) return;
+      started.signal('SIGTERM');
+      const timer = setTimeout(() => started.signal('SIGKILL'), graceMs);
+      await started.exited;
       clearTimeout(timer);
       // Workers of a cluster may outlive the primary by a moment.
-      signal('SIGKILL');
+      started.signal('SIGKILL');
     },
     async kill() {
-      signal('SIGKILL');
-      await exited;
+      started.signal('SIGKILL');
+      await started.exited;
     },
     records() {
-      return lines.flatMap((line) => {
+      return lines().flatMap((line) => {
         try {
           return [JSON.parse(line) as Record<string, unknown>];
         } catch {
