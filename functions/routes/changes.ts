@@ -1,10 +1,10 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, desc, eq, gte, lte } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { changeLog } from '../../db/schema';
 import { notFound } from '../domain/errors';
 import { access } from '../domain/roles';
 import { actorOf, type AppEnv } from '../http/context';
-import { pageOf, pageQuery } from './paging';
+import { historyFilter, pageOf, pageQuery, periodQuery } from './paging';
 import { declareRoute, type RouteTable } from '../http/route';
 import { LICENSE_ENTITY, licenseChanged } from '../services/license';
 import { revertChange } from '../services/revert';
@@ -28,20 +28,21 @@ export function mountChanges(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
           recordId: z.string().optional(),
           /** The server the change was made on. */
           server: z.string().optional(),
-          since: z.string().datetime().optional(),
-          until: z.string().datetime().optional(),
+          ...periodQuery,
           ...pageQuery,
         }),
       },
     },
     async (c) => {
       const q = c.req.valid('query');
-      const where = and(
-        q.entity ? eq(changeLog.entity, q.entity) : undefined,
-        q.recordId ? eq(changeLog.recordId, q.recordId) : undefined,
-        q.server ? eq(changeLog.origin, q.server) : undefined,
-        q.since ? gte(changeLog.at, q.since) : undefined,
-        q.until ? lte(changeLog.at, q.until) : undefined,
+      const where = historyFilter(
+        [
+          [changeLog.entity, q.entity],
+          [changeLog.recordId, q.recordId],
+          [changeLog.origin, q.server],
+        ],
+        changeLog.at,
+        q,
       );
       return c.json(await pageOf(c.var.deps.db.orm, changeLog, where, desc(changeLog.seq), q));
     },

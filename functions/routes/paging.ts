@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { count, type SQL } from 'drizzle-orm';
-import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { and, count, eq, gte, lte, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Orm } from '../../db/database';
 
 /** `?limit&offset` of every list route. */
@@ -16,4 +16,22 @@ export async function pageOf(orm: Orm, table: SQLiteTable, where: SQL | undefine
     orm.select({ total: count() }).from(table).where(where).all(),
   ]);
   return { items, total, limit: page.limit, offset: page.offset };
+}
+
+/** `?since&until` of the history lists: ISO times, both ends included. */
+export const periodQuery = {
+  since: z.string().datetime().optional(),
+  until: z.string().datetime().optional(),
+};
+
+/**
+ * The filter of a history list: each column equal to its value where one was asked for, and the
+ * time column within the period.
+ */
+export function historyFilter(equal: Array<[SQLiteColumn, string | undefined]>, at: SQLiteColumn, period: { since?: string; until?: string }): SQL | undefined {
+  return and(
+    ...equal.map(([column, value]) => (value ? eq(column, value) : undefined)),
+    period.since ? gte(at, period.since) : undefined,
+    period.until ? lte(at, period.until) : undefined,
+  );
 }

@@ -22,6 +22,10 @@ describe('concurrent writes through the HTTP API', () => {
     expect(list.body.total).toBe(50);
     const audit = await admin.get('/api/v1/audit-events?entity=terminal&limit=1000');
     expect(audit.body.total).toBe(50);
+    // The period filter: everything so far is before a minute from now, nothing after it.
+    const later = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());
+    expect((await admin.get(`/api/v1/audit-events?entity=terminal&until=${later}&limit=1000`)).body.total).toBe(50);
+    expect((await admin.get(`/api/v1/audit-events?entity=terminal&since=${later}`)).body.total).toBe(0);
   });
 
   it('settles 50 concurrent updates of one record: one wins per version, the rest get 412', async () => {
