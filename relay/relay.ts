@@ -95,7 +95,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
           worker: hooks.worker ?? null,
           uptimeSeconds: Math.round((Date.now() - started) / 1000),
           handlers,
-          tftp: { activeTransfers: tftp.activeTransfers },
+          tftp: { activeTransfers: tftp.activeTransfers, io: tftp.io },
           firmware: { recentRejections: firmware.recentRejections },
         },
       };

@@ -69,6 +69,13 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   throw new SettingsError(`${name} must be on or off, got ${JSON.stringify(env[name])}`);
 }
 
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const text = env[name]?.toLowerCase();
+  if (text === undefined || text === '') return fallback;
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new SettingsError(`${name} must be ${allowed.join(' or ')}, got ${JSON.stringify(env[name])}`);
+}
+
 function firstExternalIpv4(): string | null {
   for (const list of Object.values(networkInterfaces())) {
     for (const entry of list ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
@@ -123,6 +130,8 @@ export function readSettings(env: Env, hostname: string, cpus = availableParalle
       timeoutMs: integer(env, 'RELAY_TFTP_TIMEOUT_MS', 1000, 10, 255000),
       retries: integer(env, 'RELAY_TFTP_RETRIES', 5, 1, 100),
       segmentation: onOff(env, 'RELAY_TFTP_SEGMENTATION', true),
+      io: oneOf(env, 'RELAY_TFTP_IO', 'thread', ['thread', 'node'] as const),
+      busyPollUs: integer(env, 'RELAY_TFTP_BUSY_POLL_US', 100, 0, 10000),
     },
     upstream: {
       probeIntervalMs: integer(env, 'RELAY_PROBE_INTERVAL_MS', 2000, 50, 3600000),

@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 /**
  * Contents of served files held in memory, least recently used out first, bounded in bytes.
  * Many terminals boot the same few files; serving them from one buffer costs no disk reads.
  * Entries are keyed by what identifies a version of a file (path, inode, size, mtime), so a
- * replaced file is read again.
+ * replaced file is read again. The bytes live in shared memory, so that the TFTP transfer thread
+ * serves the same copy instead of one of its own per transfer.
  */
 export class MemoryCache {
   private readonly entries = new Map<string, Buffer>();
@@ -26,7 +27,7 @@ export class MemoryCache {
     }
     let pending = this.loading.get(key);
     if (!pending) {
-      pending = readFile(path).then((buffer) => {
+      pending = readShared(path).then((buffer) => {
         this.loading.delete(key);
         this.insert(key, buffer);
         return buffer;
@@ -51,5 +52,24 @@ export class MemoryCache {
       this.entries.delete(oldKey);
       this.bytes -= old.length;
     }
+  }
+}
+
+/** A whole file in a Buffer over a SharedArrayBuffer: posted to a thread, it is shared, not copied. */
+export async function readShared(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.from(new SharedArrayBuffer(size));
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    // A file that shrank while it was read: what was there (the caller's key holds the size it expected).
+    return buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
   }
 }

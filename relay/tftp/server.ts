@@ -4,11 +4,11 @@ import { isIPv6 } from 'node:net';
 import type { FileResolver, ServedFile } from '../files/served-file';
 import type { Logger } from '../observe/log';
 import type { Counter, Gauge, Metrics } from '../observe/metrics';
-import { type BlockSource, BufferSource, FileSource } from './block-source';
 import { decodePacket, encodeError, negotiateOptions, TftpError, toNetascii } from './codec';
-import { DataSender } from './data-sender';
-import { TftpTransfer } from './transfer';
-import { enableUdpSegmentation } from './udp-segmentation';
+import type { TransferEngine, TransferSource } from './engine';
+import { NodeTransferEngine } from './node-engine';
+import { ThreadTransferEngine } from './thread/thread-engine';
+import { retransmitIntervalMs, type TransferStats } from './transfer';
 
 /** How the TFTP server treats transfers (RELAY_TFTP_*). */
 export interface TftpTransferSettings {
@@ -22,6 +22,10 @@ export interface TftpTransferSettings {
   retries: number;
   /** Send each window as one segmented UDP send where the kernel offers it (UDP_SEGMENT). */
   segmentation: boolean;
+  /** thread: transfers on plain system calls in a thread of their own (Linux); node: on Node's dgram, in the event loop. */
+  io: 'thread' | 'node';
+  /** How long the transfer thread polls for a quick client's next ACK before it sleeps, in µs; 0: never. */
+  busyPollUs: number;
 }
 
 export interface TftpServerOptions extends TftpTransferSettings {
@@ -38,7 +42,8 @@ const NETASCII_MAX = 64 * 1024 * 1024;
  */
 export class TftpServer {
   private socket: Socket | null = null;
-  private readonly transfers = new Set<TftpTransfer>();
+  private engine: TransferEngine = new NodeTransferEngine();
+  private readonly transfers = new Set<Promise<TransferStats>>();
   private pending = 0;
   private readonly active: Gauge;
   private readonly outcomes: Counter;
@@ -64,16 +69,26 @@ export class TftpServer {
     metrics.onCollect(() => this.active.set({}, this.transfers.size));
   }
 
+  /** Which engine runs the transfers: thread or node. */
+  get io(): string {
+    return this.engine.name;
+  }
+
   get activeTransfers(): number {
     return this.transfers.size + this.pending;
   }
 
-  listen(): Promise<number> {
+  async listen(): Promise<number> {
+    if (this.options.io === 'thread') {
+      const thread = await ThreadTransferEngine.start({ busyPollUs: this.options.busyPollUs, onThreadError: (error) => this.log.error('tftp_transfer_thread_failed', { error }) });
+      if (thread instanceof Error) this.log.warn('tftp_transfer_thread_unavailable', { error: thread.message, using: 'node' });
+      else this.engine = thread;
+    }
     const socket = createSocket({ type: isIPv6(this.options.host) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
     this.socket = socket;
     socket.on('message', (message, remote) => this.onRequest(message, remote));
     socket.on('error', (error) => this.log.error('tftp_socket_error', { error }));
-    return new Promise((resolve, reject) => {
+    return await new Promise((resolve, reject) => {
       socket.once('error', reject);
       // exclusive: false lets cluster workers share the one listening socket.
       socket.bind({ port: this.options.port, address: this.options.host, exclusive: false }, () => {
@@ -91,16 +106,17 @@ export class TftpServer {
     return new Promise((resolve) => socket.close(() => resolve()));
   }
 
-  /** Waits for the transfers in flight, aborting those still running after the deadline. */
+  /** Waits for the transfers in flight, aborting those still running after the deadline; then stops the engine. */
   async drain(timeoutMs: number): Promise<void> {
-    const all = Promise.all([...this.transfers].map((t) => t.done));
+    const all = Promise.all(this.transfers);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), timeoutMs);
     });
-    if ((await Promise.race([all, deadline])) === 'late') for (const t of this.transfers) t.abort();
+    if ((await Promise.race([all, deadline])) === 'late') this.engine.abortAll();
     clearTimeout(timer);
-    await Promise.all([...this.transfers].map((t) => t.done));
+    await Promise.all(this.transfers);
+    await this.engine.close();
   }
 
   private logBudget = { second: 0, used: 0, suppressed: 0 };
@@ -120,8 +136,8 @@ export class TftpServer {
   private segmentationFallbacks = 0;
 
   /** A path that refuses segmented sends usually refuses them for every transfer: say so a few times, not each time. */
-  private logSegmentationFallback(error: Error, remote: RemoteInfo): void {
-    if (this.segmentationFallbacks++ < 5) this.log.warn('tftp_segmentation_refused', { client: remote.address, error: error.message });
+  private logSegmentationFallback(error: string, remote: RemoteInfo): void {
+    if (this.segmentationFallbacks++ < 5) this.log.warn('tftp_segmentation_refused', { client: remote.address, error });
   }
 
   private reply(remote: RemoteInfo, code: number, message: string, reason: string): void {
@@ -168,7 +184,8 @@ export class TftpServer {
       return;
     }
     this.pending++;
-    let source: BlockSource;
+    let source: TransferSource;
+    let size: number;
     try {
       const opened = await this.files.open(filename, { protocol: 'tftp', remoteAddress: remote.address });
       if (!opened.ok) {
@@ -179,6 +196,7 @@ export class TftpServer {
       }
       try {
         source = await this.sourceFor(opened.file, mode);
+        size = 'buffer' in source ? source.buffer.length : source.size;
       } catch (error) {
         this.logRefusal('tftp_request_refused', { file: filename, client: remote.address, reason: 'unreadable', message: (error as Error).message });
         this.reply(remote, TftpError.NotDefined, (error as Error).message, 'unreadable');
@@ -187,47 +205,38 @@ export class TftpServer {
     } finally {
       this.pending--;
     }
-    if (!this.socket) {
-      source.close();
-      return;
-    }
-    const negotiated = negotiateOptions(options, source.size, this.options);
-    const socket = createSocket(isIPv6(remote.address) ? 'udp6' : 'udp4');
+    if (!this.socket) return;
+    const negotiated = negotiateOptions(options, size, this.options);
+    const running = this.engine.run({
+      client: { address: remote.address, port: remote.port },
+      localAddress: this.options.host,
+      source,
+      options: negotiated,
+      intervalMs: retransmitIntervalMs(negotiated, this.options.timeoutMs),
+      retries: this.options.retries,
+      segmentation: this.options.segmentation,
+    });
+    this.transfers.add(running);
+    let stats: TransferStats;
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        // exclusive: a transfer socket is this process's own, even inside a cluster worker.
-        socket.bind({ port: 0, address: this.options.host, exclusive: true }, () => {
-          socket.connect(remote.port, remote.address, () => {
-            socket.off('error', reject);
-            resolve();
-          });
-        });
-      });
+      stats = await running;
     } catch (error) {
-      source.close();
-      socket.close();
+      this.reply(remote, TftpError.NotDefined, 'transfer could not start', 'transfer_socket');
       throw error;
+    } finally {
+      this.transfers.delete(running);
     }
-    const timeoutMs = negotiated.timeoutSeconds !== null ? negotiated.timeoutSeconds * 1000 : this.options.timeoutMs;
-    // Lock-step sends one block at a time: nothing to segment.
-    const segments = this.options.segmentation && negotiated.windowsize > 1 ? enableUdpSegmentation(socket, negotiated.blksize + 4) : 1;
-    if (segments > 1) this.segmented.inc();
-    const sender = new DataSender(socket, negotiated.blksize, segments, (error) => this.logSegmentationFallback(error, remote));
-    const transfer = new TftpTransfer(socket, sender, source, negotiated, timeoutMs, this.options.retries);
-    this.transfers.add(transfer);
-    transfer.start();
-    const stats = await transfer.done;
-    this.transfers.delete(transfer);
     this.outcomes.inc({ outcome: stats.outcome });
     this.bytes.inc({}, stats.bytesSent);
     if (stats.retransmits) this.retransmits.inc({}, stats.retransmits);
+    if (stats.segmented) this.segmented.inc();
+    if (stats.segmentationRefused) this.logSegmentationFallback(stats.segmentationRefused, remote);
     const fields = {
       file: filename,
       client: `${remote.address}:${remote.port}`,
       outcome: stats.outcome,
       bytes: stats.bytesSent,
-      size: source.size,
+      size,
       blksize: negotiated.blksize,
       windowsize: negotiated.windowsize,
       retransmits: stats.retransmits,
@@ -237,12 +246,12 @@ export class TftpServer {
     else this.log.info('tftp_transfer', fields);
   }
 
-  private async sourceFor(file: ServedFile, mode: string): Promise<BlockSource> {
+  private async sourceFor(file: ServedFile, mode: string): Promise<TransferSource> {
     if (mode === 'netascii') {
       if (file.size > NETASCII_MAX) throw new Error('file too large for netascii');
-      return new BufferSource(toNetascii(file.buffer ?? (await readFile(file.path!))));
+      return { buffer: toNetascii(file.buffer ?? (await readFile(file.path!))) };
     }
-    if (file.buffer) return new BufferSource(file.buffer);
-    return FileSource.open(file.path!, file.size);
+    if (file.buffer) return { buffer: file.buffer };
+    return { path: file.path!, size: file.size };
   }
 }

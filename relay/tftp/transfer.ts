@@ -1,7 +1,5 @@
-import type { Socket } from 'node:dgram';
 import type { BlockSource } from './block-source';
 import { decodePacket, encodeError, encodeOack, type NegotiatedOptions, TftpError } from './codec';
-import type { DataSender } from './data-sender';
 import { blockCount, SendWindow, type WindowStep } from './send-window';
 
 export type TransferOutcome =
@@ -13,7 +11,7 @@ export type TransferOutcome =
   | 'client_error'
   /** No acknowledgement after all retries. */
   | 'timeout'
-  /** The client's port went away (ICMP port unreachable) or a socket failed. */
+  /** The client's port went away (ICMP port unreachable), a socket failed or the file could not be read. */
   | 'socket_error'
   /** The relay shut down before the transfer ended. */
   | 'aborted';
@@ -23,65 +21,80 @@ export interface TransferStats {
   bytesSent: number;
   retransmits: number;
   detail?: string;
+  /** Windows went out as segmented UDP sends (UDP_SEGMENT). */
+  segmented?: boolean;
+  /** Why the kernel refused a segmented send, when it did (the transfer went on a block a datagram). */
+  segmentationRefused?: string;
 }
 
 /**
- * One read transfer on its own socket, connected to the client's address and port (its TID):
- * the kernel drops datagrams from anyone else.
+ * How a transfer reaches its client: a socket of its own, connected to the client's address and
+ * port (its TID), so that the kernel drops datagrams from anyone else. Errors on it come back
+ * through TftpTransfer.fail.
+ */
+export interface TransferLink {
+  /** One packet (OACK, ERROR). */
+  send(packet: Buffer): void;
+  /** DATA blocks first, first + 1, … with these payloads. */
+  sendData(first: number, payloads: readonly Buffer[]): void;
+  close(): void;
+}
+
+/** The retransmission interval: the client's `timeout` option, else the relay's setting. */
+export function retransmitIntervalMs(options: NegotiatedOptions, defaultMs: number): number {
+  return options.timeoutSeconds !== null ? options.timeoutSeconds * 1000 : defaultMs;
+}
+
+/**
+ * One read transfer: the protocol, apart from I/O. Its owner hands it the datagrams that arrive
+ * (onMessage), calls tick once per retransmission interval, and learns the outcome from onEnd.
  */
 export class TftpTransfer {
   private readonly window: SendWindow;
   private waitingForOackAck: boolean;
   private tries = 0;
-  private timer: NodeJS.Timeout | null = null;
-  /** Bumped on every useful ACK; the timer compares it instead of being re-armed per packet. */
+  /** Bumped on every useful ACK; a tick compares it instead of a timer being re-armed per packet. */
   private progressMark = 0;
   private checkedMark = 0;
   private generation = 0;
-  private ended = false;
+  private over = false;
   private bytesSent = 0;
   private retransmits = 0;
-  readonly done: Promise<TransferStats>;
-  private resolveDone!: (stats: TransferStats) => void;
 
   constructor(
-    private readonly socket: Socket,
-    private readonly sender: DataSender,
+    private readonly link: TransferLink,
     private readonly source: BlockSource,
     private readonly options: NegotiatedOptions,
-    private readonly timeoutMs: number,
     private readonly maxTries: number,
+    private readonly onEnd: (stats: TransferStats) => void,
   ) {
     this.window = new SendWindow(blockCount(source.size, options.blksize), options.windowsize);
     this.waitingForOackAck = options.oack.length > 0;
-    this.done = new Promise((resolve) => {
-      this.resolveDone = resolve;
-    });
-    socket.on('message', (message) => this.onMessage(message));
-    socket.on('error', (error) => this.end('socket_error', error.message));
+  }
+
+  get ended(): boolean {
+    return this.over;
   }
 
   start(): void {
-    // A timeout is noticed between one and two intervals after the last progress: re-arming a
-    // timer for every packet costs more than the whole rest of the packet's handling.
-    this.timer = setInterval(() => this.onTick(), this.timeoutMs);
     if (this.waitingForOackAck) this.sendOack();
     else this.perform(this.window.start());
   }
 
   /** Ends the transfer now (shutdown). */
   abort(): void {
-    if (this.ended) return;
-    this.socket.send(encodeError(TftpError.NotDefined, 'relay shutting down'));
+    if (this.over) return;
+    this.link.send(encodeError(TftpError.NotDefined, 'relay shutting down'));
     this.end('aborted');
   }
 
-  private sendOack(): void {
-    this.socket.send(encodeOack(this.options.oack));
+  /** The socket failed, or the client's port is gone. */
+  fail(detail: string): void {
+    this.end('socket_error', detail);
   }
 
-  private onMessage(message: Buffer): void {
-    if (this.ended) return;
+  onMessage(message: Buffer): void {
+    if (this.over) return;
     // The hot path: an ACK (opcode 4) needs no general decoding.
     if (message.length >= 4 && message[0] === 0 && message[1] === 4 && !this.waitingForOackAck) {
       this.onAck((message[2] << 8) | message[3]);
@@ -104,6 +117,33 @@ export class TftpTransfer {
     // Anything else on a transfer socket is noise: ignore it and keep going.
   }
 
+  /**
+   * One retransmission interval has passed. A timeout is so noticed between one and two intervals
+   * after the last progress: re-arming a timer for every packet costs more than the whole rest of
+   * the packet's handling.
+   */
+  tick(): void {
+    if (this.over) return;
+    if (this.progressMark !== this.checkedMark) {
+      this.checkedMark = this.progressMark;
+      return;
+    }
+    this.tries++;
+    if (this.tries >= this.maxTries) {
+      this.link.send(encodeError(TftpError.NotDefined, 'timed out waiting for an acknowledgement'));
+      this.end('timeout');
+      return;
+    }
+    if (this.waitingForOackAck) {
+      this.retransmits++;
+      this.sendOack();
+    } else this.perform(this.window.onTimeout());
+  }
+
+  private sendOack(): void {
+    this.link.send(encodeOack(this.options.oack));
+  }
+
   private onAck(block: number): void {
     const before = this.window.acked;
     const step = this.window.onAck(block);
@@ -117,24 +157,6 @@ export class TftpTransfer {
   private progress(): void {
     this.tries = 0;
     this.progressMark++;
-  }
-
-  private onTick(): void {
-    if (this.ended) return;
-    if (this.progressMark !== this.checkedMark) {
-      this.checkedMark = this.progressMark;
-      return;
-    }
-    this.tries++;
-    if (this.tries >= this.maxTries) {
-      this.socket.send(encodeError(TftpError.NotDefined, 'timed out waiting for an acknowledgement'));
-      this.end('timeout');
-      return;
-    }
-    if (this.waitingForOackAck) {
-      this.retransmits++;
-      this.sendOack();
-    } else this.perform(this.window.onTimeout());
   }
 
   private perform(step: WindowStep): void {
@@ -156,12 +178,18 @@ export class TftpTransfer {
     const blksize = this.options.blksize;
     const run: Buffer[] = fromBytes ? [fromBytes] : [];
     for (let block = from + run.length; block <= to; block++) {
-      const data = this.source.read((block - 1) * blksize, blksize);
+      let data: Buffer | Promise<Buffer>;
+      try {
+        data = this.source.read((block - 1) * blksize, blksize);
+      } catch (error) {
+        this.end('socket_error', (error as Error).message);
+        return;
+      }
       if (data instanceof Promise) {
         this.sendRun(from, run);
         data.then(
           (bytes) => {
-            if (this.ended || generation !== this.generation) return;
+            if (this.over || generation !== this.generation) return;
             this.sendBlocks(block, to, generation, bytes);
           },
           (error: Error) => this.end('socket_error', error.message),
@@ -174,24 +202,16 @@ export class TftpTransfer {
   }
 
   private sendRun(first: number, payloads: Buffer[]): void {
-    if (payloads.length === 0) return;
-    this.sender.send(first, payloads);
+    if (payloads.length === 0 || this.over) return;
+    this.link.sendData(first, payloads);
     for (const p of payloads) this.bytesSent += p.length;
   }
 
   private end(outcome: TransferOutcome, detail?: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.over) return;
+    this.over = true;
     this.source.close();
-    // Let queued sends (the final error packet) leave before the socket goes.
-    setImmediate(() => {
-      try {
-        this.socket.close();
-      } catch {
-        // already closed
-      }
-    });
-    this.resolveDone({ outcome, bytesSent: this.bytesSent, retransmits: this.retransmits, detail });
+    this.link.close();
+    this.onEnd({ outcome, bytesSent: this.bytesSent, retransmits: this.retransmits, detail });
   }
 }

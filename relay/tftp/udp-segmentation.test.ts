@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { enableUdpSegmentation, segmentsPerSend } from './udp-segmentation';
+import { enableUdpSegmentation, segmentRuns, segmentsPerSend } from './udp-segmentation';
 
 describe('segmentsPerSend', () => {
   it('fills one UDP payload with whole segments, 64 at most', () => {
@@ -31,5 +31,17 @@ describe.runIf(process.platform === 'linux')('enableUdpSegmentation on Linux', (
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
     expect(enableUdpSegmentation(socket, 20)).toBe(1);
     socket.close();
+  });
+});
+
+describe('segmentRuns', () => {
+  it('cuts a window into runs of at most max blocks', () => {
+    expect(segmentRuns([512, 512, 512, 512, 512], 512, 2)).toEqual([2, 2, 1]);
+    expect(segmentRuns([512, 512, 512], 512, 64)).toEqual([3]);
+  });
+
+  it('ends a run at a short block: only the last segment of a send may be short', () => {
+    expect(segmentRuns([512, 512, 100], 512, 64)).toEqual([3]);
+    expect(segmentRuns([512, 0, 512], 512, 64)).toEqual([2, 1]);
   });
 });

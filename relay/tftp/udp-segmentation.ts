@@ -27,6 +27,25 @@ export function segmentsPerSend(segmentSize: number): number {
   return Math.min(MAX_SEGMENTS, Math.floor(MAX_PAYLOAD / segmentSize));
 }
 
+/**
+ * Runs of consecutive blocks that can go out as one segmented send: at most max blocks, each
+ * but the last exactly blksize long (the kernel cuts equal segments; only the last may be short).
+ * Answers the run lengths, in order.
+ */
+export function segmentRuns(lengths: readonly number[], blksize: number, max: number): number[] {
+  const runs: number[] = [];
+  let run = 0;
+  for (const length of lengths) {
+    run++;
+    if (run === max || length < blksize) {
+      runs.push(run);
+      run = 0;
+    }
+  }
+  if (run) runs.push(run);
+  return runs;
+}
+
 type SetSockOpt = (fd: number, level: number, name: number, value: number[], length: number) => number;
 let setsockopt: SetSockOpt | null | undefined;
 

@@ -9,7 +9,8 @@ import { startTestRelay, type TestRelay } from './support/relay-process';
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
 
-describe('real TFTP clients fetch a 16 MiB file byte-exact', { timeout: 120_000 }, () => {
+// thread: the relay's own socket thread (the default on Linux); node: Node's dgram, its fallback elsewhere.
+describe.each(['thread', 'node'])('real TFTP clients fetch a 16 MiB file byte-exact (transfers on %s I/O)', { timeout: 120_000 }, (io) => {
   let relay: TestRelay;
   /** The same relay without UDP segmentation: one datagram a block, as where the kernel lacks it. */
   let unsegmented: TestRelay;
@@ -20,8 +21,8 @@ describe('real TFTP clients fetch a 16 MiB file byte-exact', { timeout: 120_000 
     const boot = tempDir('relay-boot');
     out = tempDir('relay-out');
     expected = sha256(randomFile(boot, 'firmware.img', 16 * MiB));
-    relay = await startTestRelay({ RELAY_BOOT_DIR: boot });
-    unsegmented = await startTestRelay({ RELAY_BOOT_DIR: boot, RELAY_TFTP_SEGMENTATION: 'off' });
+    relay = await startTestRelay({ RELAY_BOOT_DIR: boot, RELAY_TFTP_IO: io });
+    unsegmented = await startTestRelay({ RELAY_BOOT_DIR: boot, RELAY_TFTP_SEGMENTATION: 'off', RELAY_TFTP_IO: io });
   }, 60_000);
 
   afterAll(async () => {
@@ -30,6 +31,11 @@ describe('real TFTP clients fetch a 16 MiB file byte-exact', { timeout: 120_000 
 
   const fetched = (name: string) => sha256(readFileSync(join(out, name)));
   const url = () => `tftp://127.0.0.1:${relay.tftpPort}/firmware.img`;
+
+  it('runs its transfers on the I/O asked for', async () => {
+    const health = (await (await fetch(`${relay.http}/healthz`)).json()) as { tftp: { io: string } };
+    expect(health.tftp.io).toBe(io);
+  });
 
   it('curl with default options', async () => {
     await run('curl', ['-sS', '--max-time', '120', '-o', join(out, 'curl-plain'), url()]);

@@ -6,7 +6,7 @@ import { randomFile, tempDir } from './support/files';
 import { RawTftpClient } from './support/raw-tftp';
 import { startTestRelay, type TestRelay } from './support/relay-process';
 
-describe('TFTP protocol, driven packet by packet', { timeout: 60_000 }, () => {
+describe.each(['thread', 'node'])('TFTP protocol, driven packet by packet (transfers on %s I/O)', { timeout: 60_000 }, (io) => {
   let relay: TestRelay;
   let boot: string;
   const files: Record<string, Buffer> = {};
@@ -30,7 +30,7 @@ describe('TFTP protocol, driven packet by packet', { timeout: 60_000 }, () => {
     files.rollover = randomFile(boot, 'rollover.bin', 16 * 70_000 + 5);
     files.inner = randomFile(join(boot, 'sub'), 'inner.bin', 3000);
     writeFileSync(join(boot, 'text.cfg'), 'line one\nline two\r\n');
-    relay = await startTestRelay({ RELAY_BOOT_DIR: boot, RELAY_TFTP_MAX_TRANSFERS: '3', RELAY_TFTP_RETRIES: '3' });
+    relay = await startTestRelay({ RELAY_BOOT_DIR: boot, RELAY_TFTP_MAX_TRANSFERS: '3', RELAY_TFTP_RETRIES: '3', RELAY_TFTP_IO: io });
   }, 60_000);
 
   afterEach(async () => {

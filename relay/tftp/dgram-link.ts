@@ -1,32 +1,15 @@
 import type { Socket } from 'node:dgram';
 import { encodeDataHeader } from './codec';
+import type { TransferLink } from './transfer';
+import { segmentRuns } from './udp-segmentation';
 
 /**
- * Runs of consecutive blocks that can go out as one segmented send: at most max blocks, each
- * but the last exactly blksize long (the kernel cuts equal segments; only the last may be short).
- * Answers the run lengths, in order.
+ * A transfer's connected Node dgram socket. DATA goes out as a run of blocks in one segmented send
+ * when the socket has UDP segmentation on (segments > 1), else one datagram a block. A segmented
+ * send the kernel refuses (a path MTU below the segment size, say) is sent again a block at a
+ * time, and the transfer stays with single datagrams from then on.
  */
-export function segmentRuns(lengths: readonly number[], blksize: number, max: number): number[] {
-  const runs: number[] = [];
-  let run = 0;
-  for (const length of lengths) {
-    run++;
-    if (run === max || length < blksize) {
-      runs.push(run);
-      run = 0;
-    }
-  }
-  if (run) runs.push(run);
-  return runs;
-}
-
-/**
- * Puts DATA blocks on a transfer's connected socket: a run of blocks as one segmented send when
- * the socket has UDP segmentation on (segments > 1), else one datagram a block. A segmented send
- * the kernel refuses (a path MTU below the segment size, say) is sent again a block at a time,
- * and the transfer stays with single datagrams from then on.
- */
-export class DataSender {
+export class DgramLink implements TransferLink {
   constructor(
     private readonly socket: Socket,
     private readonly blksize: number,
@@ -38,8 +21,22 @@ export class DataSender {
     return this.segments > 1;
   }
 
-  /** Sends blocks first, first + 1, … with these payloads. */
-  send(first: number, payloads: readonly Buffer[]): void {
+  send(packet: Buffer): void {
+    this.socket.send(packet);
+  }
+
+  close(): void {
+    // Let queued sends (a final error packet) leave before the socket goes.
+    setImmediate(() => {
+      try {
+        this.socket.close();
+      } catch {
+        // already closed
+      }
+    });
+  }
+
+  sendData(first: number, payloads: readonly Buffer[]): void {
     if (this.segments < 2) {
       for (let i = 0; i < payloads.length; i++) this.socket.send([encodeDataHeader(first + i), payloads[i]]);
       return;
@@ -59,7 +56,7 @@ export class DataSender {
         if (!error || (error as NodeJS.ErrnoException).code === 'ECANCELED') return;
         if (this.segments > 1) this.onFallback(error);
         this.segments = 1;
-        this.send(first + start, payloads.slice(start, start + run));
+        this.sendData(first + start, payloads.slice(start, start + run));
       });
     }
   }

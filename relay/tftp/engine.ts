@@ -1,0 +1,29 @@
+import type { NegotiatedOptions } from './codec';
+import type { TransferStats } from './transfer';
+
+/** What a transfer sends: bytes in memory, or a file on disk that is never rewritten in place. */
+export type TransferSource = { buffer: Buffer } | { path: string; size: number };
+
+/** Everything a transfer needs once its request is accepted; plain data, so that it can cross to a thread. */
+export interface TransferRequest {
+  client: { address: string; port: number };
+  /** The address the relay listens on, which the transfer's socket binds to. */
+  localAddress: string;
+  source: TransferSource;
+  options: NegotiatedOptions;
+  /** Retransmission interval, in milliseconds. */
+  intervalMs: number;
+  /** Sends of the same window before a transfer is given up. */
+  retries: number;
+  /** Send windows as segmented UDP sends where the kernel offers it. */
+  segmentation: boolean;
+}
+
+/** Runs transfers: the sockets, timers and I/O around TftpTransfer. */
+export interface TransferEngine {
+  readonly name: string;
+  run(request: TransferRequest): Promise<TransferStats>;
+  /** Ends every transfer in flight (shutdown), each with an ERROR packet to its client. */
+  abortAll(): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,67 @@
+import { createSocket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { type BlockSource, BufferSource, FileSource } from './block-source';
+import { DgramLink } from './dgram-link';
+import type { TransferEngine, TransferRequest, TransferSource } from './engine';
+import { TftpTransfer, type TransferStats } from './transfer';
+import { enableUdpSegmentation } from './udp-segmentation';
+
+/**
+ * Transfers on Node's dgram sockets, in the worker's event loop. Works everywhere Node does; the
+ * relay uses it where its own socket thread cannot run (another OS, no FFI), or when told to.
+ */
+export class NodeTransferEngine implements TransferEngine {
+  readonly name = 'node';
+  private readonly transfers = new Set<TftpTransfer>();
+
+  async run(request: TransferRequest): Promise<TransferStats> {
+    const source = await openSource(request.source);
+    const socket = createSocket(isIPv6(request.client.address) ? 'udp6' : 'udp4');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        // exclusive: a transfer socket is this process's own, even inside a cluster worker.
+        socket.bind({ port: 0, address: request.localAddress, exclusive: true }, () => {
+          socket.connect(request.client.port, request.client.address, () => {
+            socket.off('error', reject);
+            resolve();
+          });
+        });
+      });
+    } catch (error) {
+      source.close();
+      socket.close();
+      throw error;
+    }
+    const { blksize, windowsize } = request.options;
+    // Lock-step sends one block at a time: nothing to segment.
+    const segments = request.segmentation && windowsize > 1 ? enableUdpSegmentation(socket, blksize + 4) : 1;
+    let refused: string | undefined;
+    const link = new DgramLink(socket, blksize, segments, (error) => (refused ??= error.message));
+    return new Promise<TransferStats>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const transfer = new TftpTransfer(link, source, request.options, request.retries, (stats) => {
+        clearInterval(timer);
+        this.transfers.delete(transfer);
+        resolve({ ...stats, segmented: segments > 1, segmentationRefused: refused });
+      });
+      this.transfers.add(transfer);
+      socket.on('message', (message) => transfer.onMessage(message));
+      socket.on('error', (error) => transfer.fail(error.message));
+      timer = setInterval(() => transfer.tick(), request.intervalMs);
+      transfer.start();
+    });
+  }
+
+  abortAll(): void {
+    for (const t of [...this.transfers]) t.abort();
+  }
+
+  async close(): Promise<void> {
+    this.abortAll();
+  }
+}
+
+async function openSource(source: TransferSource): Promise<BlockSource> {
+  return 'buffer' in source ? new BufferSource(source.buffer) : FileSource.open(source.path, source.size);
+}
