@@ -16,7 +16,7 @@ describe('readSettings', () => {
       cacheDir: 'data/relay-plant-relay-1',
       workers: 2,
       s3: { endpoint: 'http://127.0.0.1:4569', bucket: 'tandem-firmware', region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      tftp: { maxBlksize: 1468 },
+      tftp: { maxBlksize: 1468, io: 'thread', busyPollUs: 100 },
       dhcp: { port: 67, pxePort: 4011, advertiseAddress: '10.20.0.5' },
     });
   });
@@ -34,6 +34,8 @@ describe('readSettings', () => {
         RELAY_BOOT_DIR: '/srv/boot',
         RELAY_CACHE_DIR: '/var/lib/relay',
         RELAY_TFTP_MAX_BLKSIZE: '8192',
+        RELAY_TFTP_IO: 'Node',
+        RELAY_TFTP_BUSY_POLL_US: '0',
       },
       'host',
     );
@@ -46,7 +48,7 @@ describe('readSettings', () => {
       proxyDhcp: true,
       bootDir: '/srv/boot',
       cacheDir: '/var/lib/relay',
-      tftp: { maxBlksize: 8192 },
+      tftp: { maxBlksize: 8192, io: 'node', busyPollUs: 0 },
       dhcp: { advertiseAddress: '10.0.0.2' },
     });
   });
@@ -56,6 +58,8 @@ describe('readSettings', () => {
     ['RELAY_TFTP_MAX_BLKSIZE', '70000'],
     ['RELAY_PROXYDHCP', 'maybe'],
     ['RELAY_HANDLERS', 'ftp://x'],
+    ['RELAY_TFTP_IO', 'uring'],
+    ['RELAY_TFTP_BUSY_POLL_US', '-5'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => readSettings({ [name]: value }, 'h')).toThrow(SettingsError);
     expect(() => readSettings({ [name]: value }, 'h')).toThrow(name);
