@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ describe('block sources', () => {
     const data = randomBytes(3 * 1024 * 1024 + 5);
     const path = join(tmpdir(), `block-source-${process.pid}.bin`);
     writeFileSync(path, data);
-    const source = await FileSource.open(path, data.length);
+    const source = new FileSource(openSync(path, 'r'), data.length);
     const parts: Buffer[] = [];
     for (let offset = 0; offset <= data.length; offset += 1468) parts.push(await source.read(offset, 1468));
     source.close();
@@ -22,14 +22,14 @@ describe('block sources', () => {
     const data = randomBytes(1468 * 1500); // two chunks and more, and a multiple of the block size
     const path = join(tmpdir(), `block-source-sync-${process.pid}.bin`);
     writeFileSync(path, data);
-    const source = new SyncFileSource(path, data.length);
+    const source = new SyncFileSource(openSync(path, 'r'), data.length);
     const parts: Buffer[] = [];
     for (let offset = 0; offset <= data.length; offset += 1468) parts.push(source.read(offset, 1468));
     expect(Buffer.concat(parts).equals(data)).toBe(true);
     expect(parts.at(-1)!.length).toBe(0);
     source.close();
     expect(() => source.read(0, 1468)).toThrow(/closed/);
-    const truncated = new SyncFileSource(path, data.length + 5000);
+    const truncated = new SyncFileSource(openSync(path, 'r'), data.length + 5000);
     expect(() => truncated.read(data.length, 1468)).toThrow(/shorter/);
     truncated.close();
   });

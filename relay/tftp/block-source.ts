@@ -1,5 +1,7 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { close, closeSync, read, readSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const readAt = promisify(read);
 
 /** The bytes of one transfer, read by offset: from memory, or from disk in large chunks. */
 export interface BlockSource {
@@ -44,15 +46,12 @@ export class FileSource extends ChunkedFile implements BlockSource {
   private loading: Promise<void> | null = null;
   private closed = false;
 
-  private constructor(
-    private readonly handle: FileHandle,
+  /** fd: an open file this source now owns and closes. */
+  constructor(
+    private readonly fd: number,
     size: number,
   ) {
     super(size);
-  }
-
-  static async open(path: string, size: number): Promise<FileSource> {
-    return new FileSource(await open(path, 'r'), size);
   }
 
   read(offset: number, length: number): Buffer | Promise<Buffer> {
@@ -74,7 +73,7 @@ export class FileSource extends ChunkedFile implements BlockSource {
     this.loading = (async () => {
       const length = Math.min(CHUNK, this.size - offset);
       const buffer = Buffer.allocUnsafe(length);
-      const { bytesRead } = await this.handle.read(buffer, 0, length, offset);
+      const { bytesRead } = await readAt(this.fd, buffer, 0, length, offset);
       this.chunk = buffer.subarray(0, bytesRead);
       this.chunkStart = offset;
     })().finally(() => {
@@ -86,7 +85,7 @@ export class FileSource extends ChunkedFile implements BlockSource {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    void (this.loading ?? Promise.resolve()).finally(() => this.handle.close().catch(() => {}));
+    void (this.loading ?? Promise.resolve()).finally(() => close(this.fd, () => {}));
   }
 }
 
@@ -97,9 +96,10 @@ export class FileSource extends ChunkedFile implements BlockSource {
 export class SyncFileSource extends ChunkedFile implements BlockSource {
   private fd: number | null;
 
-  constructor(path: string, size: number) {
+  /** fd: an open file this source now owns and closes. */
+  constructor(fd: number, size: number) {
     super(size);
-    this.fd = openSync(path, 'r');
+    this.fd = fd;
   }
 
   read(offset: number, length: number): Buffer {

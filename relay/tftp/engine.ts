@@ -1,8 +1,12 @@
 import type { NegotiatedOptions } from './codec';
 import type { TransferStats } from './transfer';
 
-/** What a transfer sends: bytes in memory, or a file on disk that is never rewritten in place. */
-export type TransferSource = { buffer: Buffer } | { path: string; size: number };
+/**
+ * What a transfer sends: bytes in memory, or a file opened when the request was accepted (the
+ * transfer owns the descriptor and closes it). Holding the descriptor keeps the very file that was
+ * sized for the OACK, even if a newer version replaces it on disk meanwhile.
+ */
+export type TransferSource = { buffer: Buffer } | { fd: number; size: number };
 
 /** Everything a transfer needs once its request is accepted; plain data, so that it can cross to a thread. */
 export interface TransferRequest {

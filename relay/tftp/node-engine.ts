@@ -15,7 +15,7 @@ export class NodeTransferEngine implements TransferEngine {
   private readonly transfers = new Set<TftpTransfer>();
 
   async run(request: TransferRequest): Promise<TransferStats> {
-    const source = await openSource(request.source);
+    const source = openSource(request.source);
     const socket = createSocket(isIPv6(request.client.address) ? 'udp6' : 'udp4');
     try {
       await new Promise<void>((resolve, reject) => {
@@ -62,6 +62,6 @@ export class NodeTransferEngine implements TransferEngine {
   }
 }
 
-async function openSource(source: TransferSource): Promise<BlockSource> {
-  return 'buffer' in source ? new BufferSource(source.buffer) : FileSource.open(source.path, source.size);
+function openSource(source: TransferSource): BlockSource {
+  return 'buffer' in source ? new BufferSource(source.buffer) : new FileSource(source.fd, source.size);
 }

@@ -1,5 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { closeSync, fstat, open as openCallback } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { isIPv6 } from 'node:net';
 import type { FileResolver, ServedFile } from '../files/served-file';
 import type { Logger } from '../observe/log';
@@ -34,6 +36,8 @@ export interface TftpServerOptions extends TftpTransferSettings {
 }
 
 const NETASCII_MAX = 64 * 1024 * 1024;
+const openFile = promisify(openCallback);
+const fstatFile = promisify(fstat);
 
 /**
  * Read-only TFTP server. Requests arrive on the listening socket; each transfer gets a socket of
@@ -205,7 +209,10 @@ export class TftpServer {
     } finally {
       this.pending--;
     }
-    if (!this.socket) return;
+    if (!this.socket) {
+      if ('fd' in source) closeSync(source.fd);
+      return;
+    }
     const negotiated = negotiateOptions(options, size, this.options);
     const running = this.engine.run({
       client: { address: remote.address, port: remote.port },
@@ -252,6 +259,16 @@ export class TftpServer {
       return { buffer: toNetascii(file.buffer ?? (await readFile(file.path!))) };
     }
     if (file.buffer) return { buffer: file.buffer };
-    return { path: file.path!, size: file.size };
+    const fd = await openFile(file.path!, 'r');
+    const { size } = await fstatFile(fd).catch((error) => {
+      closeSync(fd);
+      throw error;
+    });
+    // Replaced between its lookup and here: the OACK's tsize would not match. The client asks again.
+    if (size !== file.size) {
+      closeSync(fd);
+      throw new Error('file changed while it was opened, try again');
+    }
+    return { fd, size };
   }
 }

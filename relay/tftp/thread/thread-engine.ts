@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { TransferEngine, TransferRequest } from '../engine';
 import type { TransferStats } from '../transfer';
@@ -52,7 +53,10 @@ export class ThreadTransferEngine implements TransferEngine {
   }
 
   run(request: TransferRequest): Promise<TransferStats> {
-    if (this.closed) return Promise.reject(new Error('transfer engine closed'));
+    if (this.closed) {
+      if ('fd' in request.source) closeSync(request.source.fd);
+      return Promise.reject(new Error('transfer engine closed'));
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -84,7 +84,7 @@ class TransferThread {
   private start(id: number, request: TransferRequest): void {
     let source: BlockSource;
     try {
-      source = 'buffer' in request.source ? new BufferSource(asBuffer(request.source.buffer)) : new SyncFileSource(request.source.path, request.source.size);
+      source = 'buffer' in request.source ? new BufferSource(asBuffer(request.source.buffer)) : new SyncFileSource(request.source.fd, request.source.size);
     } catch (error) {
       this.post({ type: 'refused', id, error: (error as Error).message });
       return;
