@@ -47,7 +47,8 @@ const fstatFile = promisify(fstat);
 export class TftpServer {
   private socket: Socket | null = null;
   private engine: TransferEngine = new NodeTransferEngine();
-  private readonly transfers = new Set<Promise<TransferStats>>();
+  /** Transfers in flight, as promises that settle when they end (never reject: drain waits on them). */
+  private readonly transfers = new Set<Promise<void>>();
   private pending = 0;
   private readonly active: Gauge;
   private readonly outcomes: Counter;
@@ -223,7 +224,11 @@ export class TftpServer {
       retries: this.options.retries,
       segmentation: this.options.segmentation,
     });
-    this.transfers.add(running);
+    const inFlight = running.then(
+      () => {},
+      () => {},
+    );
+    this.transfers.add(inFlight);
     let stats: TransferStats;
     try {
       stats = await running;
@@ -231,7 +236,7 @@ export class TftpServer {
       this.reply(remote, TftpError.NotDefined, 'transfer could not start', 'transfer_socket');
       throw error;
     } finally {
-      this.transfers.delete(running);
+      this.transfers.delete(inFlight);
     }
     this.outcomes.inc({ outcome: stats.outcome });
     this.bytes.inc({}, stats.bytesSent);
