@@ -1,8 +1,8 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { closeSync, fstat, open as openCallback } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { isIPv6 } from 'node:net';
+import { promisify } from 'node:util';
 import type { FileResolver, ServedFile } from '../files/served-file';
 import type { Logger } from '../observe/log';
 import type { Counter, Gauge, Metrics } from '../observe/metrics';

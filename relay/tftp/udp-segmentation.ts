@@ -1,5 +1,5 @@
 import type { Socket } from 'node:dgram';
-import { libcFunction } from '../native';
+import { loadSyscalls } from './thread/syscalls';
 
 /**
  * UDP segmentation offload (Linux 4.18+, UDP_SEGMENT): one send of up to 64 equal-sized segments
@@ -8,8 +8,6 @@ import { libcFunction } from '../native';
  * setsockopt, so it is called through koffi's prebuilt FFI; where that is missing (another OS, no
  * binary, an old kernel) the relay sends one datagram a block as before.
  */
-const SOL_UDP = 17;
-const UDP_SEGMENT = 103;
 /** The kernel's UDP_MAX_SEGMENTS (64 up to Linux 6.x; some later kernels allow 128). */
 const MAX_SEGMENTS = 64;
 /** The largest UDP payload of one send (IPv4: 65535 − 20 − 8); IPv6 allows a little more. */
@@ -46,14 +44,6 @@ export function segmentRuns(lengths: readonly number[], blksize: number, max: nu
   return runs;
 }
 
-type SetSockOpt = (fd: number, level: number, name: number, value: number[], length: number) => number;
-let setsockopt: SetSockOpt | null | undefined;
-
-function loadSetsockopt(): SetSockOpt | null {
-  if (setsockopt === undefined) setsockopt = libcFunction<SetSockOpt>('int setsockopt(int fd, int level, int name, _In_ int *value, uint32_t length)');
-  return setsockopt;
-}
-
 /** The file descriptor under a bound dgram socket. Node keeps it on an internal handle. */
 function socketFd(socket: Socket): number | null {
   const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
@@ -68,8 +58,8 @@ function socketFd(socket: Socket): number | null {
 export function enableUdpSegmentation(socket: Socket, segmentSize: number): number {
   const segments = segmentsPerSend(segmentSize);
   if (segments < 2) return 1;
-  const call = loadSetsockopt();
-  const fd = call ? socketFd(socket) : null;
-  if (call === null || fd === null) return 1;
-  return call(fd, SOL_UDP, UDP_SEGMENT, [segmentSize], 4) === 0 ? segments : 1;
+  const sys = loadSyscalls();
+  const fd = sys ? socketFd(socket) : null;
+  if (sys === null || fd === null) return 1;
+  return sys.setUdpSegment(fd, segmentSize) ? segments : 1;
 }
