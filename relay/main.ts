@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { runPrimary, SINGLETON_ENV, SLOT_ENV, workerMetrics } from './cluster';
 import { pinToCpu } from './cpu-affinity';
 import { createLogger } from './observe/log';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   }
 
   if (cluster.isWorker && settings.cpuAffinity) {
-    const cpu = Number(process.env[SLOT_ENV] ?? 0) % availableParallelism();
+    const cpu = settings.cpus[Number(process.env[SLOT_ENV] ?? 0) % settings.cpus.length];
     if (!pinToCpu(cpu)) log.warn('relay_cpu_affinity_unavailable', { cpu });
   }
 
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       metrics,
       metricsText: cluster.isWorker ? workerMetrics(metrics) : undefined,
       runsSingletons: worker === null || process.env[SINGLETON_ENV] === '1',
+      servesTftp: worker === null || process.env[SINGLETON_ENV] === '1',
       worker: worker ?? undefined,
     });
   } catch (error) {

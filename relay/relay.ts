@@ -19,7 +19,8 @@ import { HandlerConfigSource } from './upstream/config-source';
 import { HandlerPool } from './upstream/handler-pool';
 
 export interface RunningRelay {
-  tftpPort: number;
+  /** null in a cluster worker that serves HTTP only. */
+  tftpPort: number | null;
   httpPort: number;
   dhcp: { dhcpPort: number; pxePort: number } | null;
   metrics: Metrics;
@@ -34,6 +35,12 @@ export interface RelayHooks {
   metrics?: Metrics;
   /** Whether this process runs what a relay needs once: firmware sync, proxyDHCP. */
   runsSingletons?: boolean;
+  /**
+   * Whether this process serves TFTP (the default). In a cluster one worker does, with a transfer
+   * thread on every core: a transfer then moves to the thread on its client's core, which it could
+   * not do across processes.
+   */
+  servesTftp?: boolean;
   worker?: number;
 }
 
@@ -71,7 +78,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   const boot = new TerminalBoot(configs, firmware, checkins, log, settings.firmware.syncTimeoutMs);
   const files = new ServedFiles(new BootTree(settings.bootDir, memory), boot, firmware);
 
-  const tftp = new TftpServer(files, { host: settings.host, port: settings.tftpPort, ...settings.tftp }, log, metrics);
+  const tftp = hooks.servesTftp === false ? null : new TftpServer(files, { host: settings.host, port: settings.tftpPort, ...settings.tftp }, log, metrics);
   const http = new HttpBootServer({
     files,
     boot,
@@ -95,7 +102,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
           worker: hooks.worker ?? null,
           uptimeSeconds: Math.round((Date.now() - started) / 1000),
           handlers,
-          tftp: { activeTransfers: tftp.activeTransfers, io: tftp.io },
+          tftp: tftp ? { activeTransfers: tftp.activeTransfers, io: tftp.io, threads: tftp.threads } : null,
           firmware: { recentRejections: firmware.recentRejections },
         },
       };
@@ -105,7 +112,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   metrics.onCollect(() => metrics.gauge('relay_memory_cache_bytes', '').set({}, memory.size));
 
   pool.start();
-  const tftpPort = await tftp.listen();
+  const tftpPort = tftp ? await tftp.listen() : null;
   const httpPort = await http.listen(settings.httpPort, settings.host);
 
   let syncTimer: NodeJS.Timeout | null = null;
@@ -148,8 +155,8 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     async shutdown() {
       if (syncTimer) clearInterval(syncTimer);
       await proxyDhcp?.close();
-      await tftp.stopListening();
-      await Promise.all([http.close(settings.shutdownTimeoutMs), tftp.drain(settings.shutdownTimeoutMs)]);
+      await tftp?.stopListening();
+      await Promise.all([http.close(settings.shutdownTimeoutMs), tftp?.drain(settings.shutdownTimeoutMs)]);
       pool.stop();
       s3.destroy();
     },

@@ -3,7 +3,7 @@ import { readSettings, SettingsError } from './settings';
 
 describe('readSettings', () => {
   it('has working defaults for the local system', () => {
-    const s = readSettings({}, 'plant-relay-1', 2, () => '10.20.0.5');
+    const s = readSettings({}, 'plant-relay-1', [0, 1], () => '10.20.0.5');
     expect(s).toMatchObject({
       relayId: 'plant-relay-1',
       handlers: ['http://127.0.0.1:8787'],

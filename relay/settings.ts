@@ -1,5 +1,6 @@
 import { availableParallelism, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { allowedCpus } from './cpu-affinity';
 import type { TftpTransferSettings } from './tftp/server';
 
 /** Everything the relay can be told, read from the environment with defaults for the local system. */
@@ -27,7 +28,9 @@ export interface RelaySettings {
   s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
   /** Processes serving TFTP and HTTP (node:cluster); 1 runs everything in one process. */
   workers: number;
-  /** With several workers, each keeps to one core (worker i on core i modulo the cores). */
+  /** The cores the relay may use (its affinity mask when it started). */
+  cpus: number[];
+  /** With several workers, each keeps to one core (worker i on the i-th usable core, modulo); so do transfer threads. */
   cpuAffinity: boolean;
   tftp: TftpTransferSettings;
   upstream: {
@@ -83,7 +86,12 @@ function firstExternalIpv4(): string | null {
   return null;
 }
 
-export function readSettings(env: Env, hostname: string, cpus = availableParallelism(), ownAddress: () => string | null = firstExternalIpv4): RelaySettings {
+/** The cores this process may run on, in order. */
+export function usableCpus(): number[] {
+  return allowedCpus() ?? Array.from({ length: availableParallelism() }, (_, i) => i);
+}
+
+export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ownAddress: () => string | null = firstExternalIpv4): RelaySettings {
   const relayId = env.RELAY_ID || hostname;
   const handlers = (env.RELAY_HANDLERS || 'http://127.0.0.1:8787')
     .split(',')
@@ -92,6 +100,8 @@ export function readSettings(env: Env, hostname: string, cpus = availableParalle
   for (const url of handlers) {
     if (!/^https?:\/\/[^/]+/.test(url)) throw new SettingsError(`RELAY_HANDLERS: ${JSON.stringify(url)} is not an http(s) URL`);
   }
+  const cpuAffinity = onOff(env, 'RELAY_CPU_AFFINITY', true);
+  const transferThreads = integer(env, 'RELAY_TFTP_THREADS', Math.max(1, Math.min(cpus.length, 8)), 1, 64);
   const logLevel = (env.RELAY_LOG_LEVEL || 'info') as RelaySettings['logLevel'];
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new SettingsError('RELAY_LOG_LEVEL must be debug, info, warn or error');
   return {
@@ -121,8 +131,9 @@ export function readSettings(env: Env, hostname: string, cpus = availableParalle
       accessKeyId: env.S3_ACCESS_KEY_ID || 'S3RVER',
       secretAccessKey: env.S3_SECRET_ACCESS_KEY || 'S3RVER',
     },
-    workers: integer(env, 'RELAY_WORKERS', Math.max(1, Math.min(cpus, 8)), 1, 64),
-    cpuAffinity: onOff(env, 'RELAY_CPU_AFFINITY', true),
+    workers: integer(env, 'RELAY_WORKERS', Math.max(1, Math.min(cpus.length, 8)), 1, 64),
+    cpus,
+    cpuAffinity,
     tftp: {
       maxBlksize: integer(env, 'RELAY_TFTP_MAX_BLKSIZE', 1468, 8, 65464),
       maxWindowsize: integer(env, 'RELAY_TFTP_MAX_WINDOWSIZE', 64, 1, 65535),
@@ -132,6 +143,8 @@ export function readSettings(env: Env, hostname: string, cpus = availableParalle
       segmentation: onOff(env, 'RELAY_TFTP_SEGMENTATION', true),
       io: oneOf(env, 'RELAY_TFTP_IO', 'thread', ['thread', 'node'] as const),
       busyPollUs: integer(env, 'RELAY_TFTP_BUSY_POLL_US', 100, 0, 10000),
+      // One thread a core, each kept to its core; one thread, or no pinning: where the scheduler puts them.
+      threadCpus: Array.from({ length: transferThreads }, (_, i) => (cpuAffinity && transferThreads > 1 ? cpus[i % cpus.length] : null)),
     },
     upstream: {
       probeIntervalMs: integer(env, 'RELAY_PROBE_INTERVAL_MS', 2000, 50, 3600000),

@@ -26,8 +26,10 @@ export interface TftpTransferSettings {
   segmentation: boolean;
   /** thread: transfers on plain system calls in a thread of their own (Linux); node: on Node's dgram, in the event loop. */
   io: 'thread' | 'node';
-  /** How long the transfer thread polls for a quick client's next ACK before it sleeps, in µs; 0: never. */
+  /** How long a transfer thread polls for a quick client's next ACK before it sleeps, in µs; 0: never. */
   busyPollUs: number;
+  /** One entry a transfer thread: the core it keeps to, or null (where the scheduler puts it, and it hands no transfer over). */
+  threadCpus: Array<number | null>;
 }
 
 export interface TftpServerOptions extends TftpTransferSettings {
@@ -79,13 +81,18 @@ export class TftpServer {
     return this.engine.name;
   }
 
+  /** Threads running transfers (0: the event loop runs them). */
+  get threads(): number {
+    return this.engine instanceof ThreadTransferEngine ? this.engine.threadCount : 0;
+  }
+
   get activeTransfers(): number {
     return this.transfers.size + this.pending;
   }
 
   async listen(): Promise<number> {
     if (this.options.io === 'thread') {
-      const thread = await ThreadTransferEngine.start({ busyPollUs: this.options.busyPollUs, onThreadError: (error) => this.log.error('tftp_transfer_thread_failed', { error }) });
+      const thread = await ThreadTransferEngine.start({ cpus: this.options.threadCpus, busyPollUs: this.options.busyPollUs, onThreadError: (error) => this.log.error('tftp_transfer_thread_failed', { error }) });
       if (thread instanceof Error) this.log.warn('tftp_transfer_thread_unavailable', { error: thread.message, using: 'node' });
       else this.engine = thread;
     }

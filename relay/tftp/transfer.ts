@@ -40,6 +40,21 @@ export interface TransferLink {
   close(): void;
 }
 
+/**
+ * Where a transfer stands between two packets: enough to go on with it elsewhere (another thread
+ * takes it over on the same socket). Plain data.
+ */
+export interface TransferState {
+  acked: number;
+  sent: number;
+  waitingForOackAck: boolean;
+  tries: number;
+  progressMark: number;
+  checkedMark: number;
+  bytesSent: number;
+  retransmits: number;
+}
+
 /** The retransmission interval: the client's `timeout` option, else the relay's setting. */
 export function retransmitIntervalMs(options: NegotiatedOptions, defaultMs: number): number {
   return options.timeoutSeconds !== null ? options.timeoutSeconds * 1000 : defaultMs;
@@ -74,6 +89,33 @@ export class TftpTransfer {
 
   get ended(): boolean {
     return this.over;
+  }
+
+  /** Its state, for another owner to resume; only between packets, when no read is outstanding. */
+  state(): TransferState {
+    const { acked, sent } = this.window;
+    return {
+      acked,
+      sent,
+      waitingForOackAck: this.waitingForOackAck,
+      tries: this.tries,
+      progressMark: this.progressMark,
+      checkedMark: this.checkedMark,
+      bytesSent: this.bytesSent,
+      retransmits: this.retransmits,
+    };
+  }
+
+  /** Takes over where state() left off, instead of start(): the blocks sent are on the wire already. */
+  resume(state: TransferState): void {
+    this.window.acked = state.acked;
+    this.window.sent = state.sent;
+    this.waitingForOackAck = state.waitingForOackAck;
+    this.tries = state.tries;
+    this.progressMark = state.progressMark;
+    this.checkedMark = state.checkedMark;
+    this.bytesSent = state.bytesSent;
+    this.retransmits = state.retransmits;
   }
 
   start(): void {

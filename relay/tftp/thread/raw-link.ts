@@ -25,13 +25,21 @@ export class RawLink implements TransferLink {
     private segments: number,
     /** The socket failed: the client's port is gone, or worse. */
     private readonly onError: (detail: string) => void,
+    /** Why an earlier link on this socket found segmented sends refused. */
+    refused?: string,
   ) {
     this.fd = fd;
+    this.refused = refused;
     this.scratch = Buffer.allocUnsafe(Math.max(1, segments) * (blksize + 4));
   }
 
   get segmented(): boolean {
     return this.segments > 1;
+  }
+
+  /** Blocks one send carries now: 1 unless the socket segments, or after the kernel refused it. */
+  get segmentsPerSend(): number {
+    return this.segments;
   }
 
   send(packet: Buffer): void {

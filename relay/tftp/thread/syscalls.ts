@@ -10,9 +10,11 @@ const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
 const EPOLLIN = 1;
 const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
+const SO_INCOMING_CPU = 49;
 const SOL_UDP = 17;
 const UDP_SEGMENT = 103;
 
@@ -30,9 +32,12 @@ export interface Syscalls {
   close(fd: number): number;
   setUdpSegment(fd: number, segmentSize: number): boolean;
   setSendBuffer(fd: number, bytes: number): boolean;
+  /** The core that took the socket's last datagram in (SO_INCOMING_CPU): on loopback the sender's; -1 if unknown. */
+  incomingCpu(fd: number): number;
   epollCreate(): number;
   /** Watches fd for reading; the event carries the fd back. */
   epollAdd(epfd: number, fd: number): number;
+  epollDelete(epfd: number, fd: number): number;
   /** Waits up to timeoutMs (-1: forever) and fills ready with the descriptors that can be read. */
   epollWait(epfd: number, ready: Int32Array, timeoutMs: number): number;
   eventfd(): number;
@@ -74,6 +79,7 @@ function bind(koffi: Koffi): Syscalls {
   const recv = f('intptr_t recv(int fd, void *buffer, size_t length, int flags)');
   const close = f('int close(int fd)');
   const setsockopt = f('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)');
+  const getsockopt = f('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)');
   const epollCreate1 = f('int epoll_create1(int flags)');
   const epollCtl = f('int epoll_ctl(int epfd, int op, int fd, void *event)');
   const epollWait = f('int epoll_wait(int epfd, void *events, int max, int timeout)');
@@ -90,6 +96,9 @@ function bind(koffi: Koffi): Syscalls {
   const one = Buffer.alloc(8);
   one.writeBigUInt64LE(1n);
   const counter = Buffer.alloc(8);
+  const optionValue = Buffer.alloc(4);
+  const optionLength = [4];
+  const noEvent = Buffer.alloc(EPOLL_EVENT_SIZE);
   let events = Buffer.alloc(0);
 
   return {
@@ -110,6 +119,10 @@ function bind(koffi: Koffi): Syscalls {
     close: (fd) => close(fd),
     setUdpSegment: (fd, size) => intOption(fd, SOL_UDP, UDP_SEGMENT, size),
     setSendBuffer: (fd, bytes) => intOption(fd, SOL_SOCKET, SO_SNDBUF, bytes),
+    incomingCpu(fd) {
+      optionLength[0] = 4;
+      return getsockopt(fd, SOL_SOCKET, SO_INCOMING_CPU, optionValue, optionLength) === 0 ? optionValue.readInt32LE(0) : -1;
+    },
     epollCreate: () => epollCreate1(SOCK_CLOEXEC),
     epollAdd(epfd, fd) {
       const event = Buffer.alloc(EPOLL_EVENT_SIZE);
@@ -117,6 +130,7 @@ function bind(koffi: Koffi): Syscalls {
       event.writeInt32LE(fd, EPOLL_DATA_OFFSET);
       return epollCtl(epfd, EPOLL_CTL_ADD, fd, event);
     },
+    epollDelete: (epfd, fd) => epollCtl(epfd, EPOLL_CTL_DEL, fd, noEvent),
     epollWait(epfd, ready, timeoutMs) {
       if (events.length < ready.length * EPOLL_EVENT_SIZE) events = Buffer.alloc(ready.length * EPOLL_EVENT_SIZE);
       const n = epollWait(epfd, events, ready.length, timeoutMs);

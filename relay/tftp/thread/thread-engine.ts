@@ -1,108 +1,50 @@
 import { closeSync } from 'node:fs';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { TransferEngine, TransferRequest } from '../engine';
+import type { TransferEngine, TransferRequest, TransferSource } from '../engine';
 import type { TransferStats } from '../transfer';
-import type { FromThread, ThreadData, ToThread } from './protocol';
+import type { FromThread, Handover, ThreadData, ToThread } from './protocol';
 import { loadSyscalls, type Syscalls } from './syscalls';
 
 interface Pending {
   resolve: (stats: TransferStats) => void;
   reject: (error: Error) => void;
+  /** The thread that runs it now. */
+  thread: TransferThreadHandle;
 }
 
 /**
- * Transfers run by a thread of their own (transfer-thread.ts) on plain system calls. The worker's
- * event loop keeps the request port and everything else; a transfer costs it one message out and
- * one back. A thread that dies ends its transfers as aborted and is started again for the next.
+ * One transfer thread (transfer-thread.ts), seen from the event loop: started on first use and
+ * again after it died, woken through its eventfd after each message.
  */
-export class ThreadTransferEngine implements TransferEngine {
-  readonly name = 'thread';
-  private worker: Worker | null = null;
+class TransferThreadHandle {
+  worker: Worker | null = null;
   private port: MessagePort | null = null;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private closed = false;
-  private onReady = () => {};
+  onReady = () => {};
 
-  private constructor(
+  constructor(
     private readonly sys: Syscalls,
-    private readonly wakeFd: number,
+    readonly wakeFd: number,
+    readonly cpu: number | null,
+    private readonly siblingCpus: number[],
     private readonly busyPollUs: number,
-    private readonly onThreadError: (error: Error) => void,
+    private readonly onMessage: (message: FromThread, from: TransferThreadHandle) => void,
+    private readonly onExit: (thread: TransferThreadHandle) => void,
+    private readonly onError: (error: Error) => void,
   ) {}
 
-  /**
-   * The engine with its thread running, or why it cannot run here (not Linux, no FFI, a thread
-   * that fails to start); the relay then runs transfers in its event loop.
-   */
-  static async start(options: { busyPollUs: number; onThreadError: (error: Error) => void }): Promise<ThreadTransferEngine | Error> {
-    const sys = loadSyscalls();
-    if (!sys) return new Error('system calls through FFI are not available here (Linux and koffi are needed)');
-    const wakeFd = sys.eventfd();
-    if (wakeFd < 0) return new Error(`eventfd: ${sys.strerror(sys.errno())}`);
-    const engine = new ThreadTransferEngine(sys, wakeFd, options.busyPollUs, options.onThreadError);
-    const worker = engine.startThread();
-    const started = await new Promise<true | Error>((resolve) => {
-      engine.onReady = () => resolve(true);
-      worker.once('error', resolve);
-      worker.once('exit', (code) => resolve(new Error(`transfer thread exited with code ${code}`)));
-    });
-    if (started === true) return engine;
-    await engine.close();
-    return started;
-  }
-
-  run(request: TransferRequest): Promise<TransferStats> {
-    if (this.closed) {
-      if ('fd' in request.source) closeSync(request.source.fd);
-      return Promise.reject(new Error('transfer engine closed'));
-    }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.post({ type: 'start', id, request });
-    });
-  }
-
-  abortAll(): void {
-    if (this.worker) this.post({ type: 'abort-all' });
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const worker = this.worker;
-    if (worker) {
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      this.post({ type: 'stop' });
-      await exited;
-    }
-    this.sys.close(this.wakeFd);
-  }
-
-  private post(message: ToThread): void {
-    if (!this.port) this.startThread();
+  post(message: ToThread): void {
+    if (!this.port) this.start();
     this.port!.postMessage(message);
     this.sys.signal(this.wakeFd);
   }
 
-  private startThread(): Worker {
+  start(): Worker {
     const { port1, port2 } = new MessageChannel();
-    const data: ThreadData = { wakeFd: this.wakeFd, port: port2, busyPollUs: this.busyPollUs };
+    const data: ThreadData = { wakeFd: this.wakeFd, port: port2, busyPollUs: this.busyPollUs, cpu: this.cpu, siblingCpus: this.siblingCpus };
     const worker = new Worker(new URL('./transfer-thread.boot.mjs', import.meta.url), { workerData: data, transferList: [port2] });
-    const settle = (message: FromThread) => {
-      if (message.type === 'ready') {
-        this.onReady();
-        return;
-      }
-      const pending = this.pending.get(message.id);
-      if (!pending) return;
-      this.pending.delete(message.id);
-      if (message.type === 'end') pending.resolve(message.stats);
-      else pending.reject(new Error(message.error));
-    };
+    const settle = (message: FromThread) => (message.type === 'ready' ? this.onReady() : this.onMessage(message, this));
     port1.on('message', settle);
-    worker.on('error', (error) => this.onThreadError(error));
+    worker.on('error', (error) => this.onError(error));
     worker.on('exit', () => {
       if (this.worker !== worker) return;
       this.worker = null;
@@ -110,14 +52,156 @@ export class ThreadTransferEngine implements TransferEngine {
       // What the thread said last may still wait in the port.
       for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) settle(m.message as FromThread);
       port1.close();
-      // What is still in flight ended with the thread.
-      for (const [id, pending] of this.pending) {
-        this.pending.delete(id);
-        pending.resolve({ outcome: 'aborted', bytesSent: 0, retransmits: 0, detail: 'transfer thread stopped' });
-      }
+      this.onExit(this);
     });
     this.worker = worker;
     this.port = port1;
     return worker;
   }
+}
+
+/**
+ * Transfers run by threads of their own (transfer-thread.ts) on plain system calls, one thread per
+ * core, each kept to its core. The worker's event loop keeps the request port and everything else;
+ * a transfer costs it one message out and one back. A transfer whose client sends from another
+ * core moves to the thread there (through this loop, which knows which threads are alive). A
+ * thread that dies ends its transfers as aborted and is started again for the next.
+ */
+export class ThreadTransferEngine implements TransferEngine {
+  readonly name = 'thread';
+  private readonly threads: TransferThreadHandle[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+  private aborting = false;
+
+  private constructor(private readonly sys: Syscalls) {}
+
+  /**
+   * The engine with its threads running, one per entry in cpus: the core it keeps to, or null (left
+   * where the scheduler puts it), or why it cannot run here (not Linux, no FFI, a thread that fails to start);
+   * the relay then runs transfers in its event loop.
+   */
+  static async start(options: { cpus: Array<number | null>; busyPollUs: number; onThreadError: (error: Error) => void }): Promise<ThreadTransferEngine | Error> {
+    const sys = loadSyscalls();
+    if (!sys) return new Error('system calls through FFI are not available here (Linux and koffi are needed)');
+    const engine = new ThreadTransferEngine(sys);
+    const cpus = options.cpus.length > 0 ? options.cpus : [null];
+    for (const cpu of cpus) {
+      const wakeFd = sys.eventfd();
+      if (wakeFd < 0) {
+        await engine.close();
+        return new Error(`eventfd: ${sys.strerror(sys.errno())}`);
+      }
+      const siblings = cpu === null ? [] : cpus.filter((c): c is number => c !== null && c !== cpu);
+      engine.threads.push(
+        new TransferThreadHandle(sys, wakeFd, cpu, siblings, options.busyPollUs, (m, from) => engine.onThreadMessage(m, from), (t) => engine.onThreadExit(t), options.onThreadError),
+      );
+    }
+    for (const thread of engine.threads) {
+      const worker = thread.start();
+      const started = await new Promise<true | Error>((resolve) => {
+        thread.onReady = () => resolve(true);
+        worker.once('error', resolve);
+        worker.once('exit', (code) => resolve(new Error(`transfer thread exited with code ${code}`)));
+      });
+      if (started !== true) {
+        await engine.close();
+        return started;
+      }
+    }
+    return engine;
+  }
+
+  /** How many threads run transfers. */
+  get threadCount(): number {
+    return this.threads.length;
+  }
+
+  run(request: TransferRequest): Promise<TransferStats> {
+    if (this.closed) {
+      closeSource(request.source);
+      return Promise.reject(new Error('transfer engine closed'));
+    }
+    const id = this.nextId++;
+    const thread = this.leastBusy();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, thread });
+      thread.post({ type: 'start', id, request });
+    });
+  }
+
+  abortAll(): void {
+    this.aborting = true;
+    for (const thread of this.threads) if (thread.worker) thread.post({ type: 'abort-all' });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(
+      this.threads.map((thread) => {
+        const worker = thread.worker;
+        if (!worker) return;
+        const exited = new Promise((resolve) => worker.once('exit', resolve));
+        thread.post({ type: 'stop' });
+        return exited;
+      }),
+    );
+    for (const thread of this.threads) this.sys.close(thread.wakeFd);
+    // A transfer handed over as its new thread stopped ended with it.
+    for (const id of [...this.pending.keys()]) this.settle(id, { outcome: 'aborted', bytesSent: 0, retransmits: 0, detail: 'transfer thread stopped' });
+  }
+
+  private leastBusy(): TransferThreadHandle {
+    const load = new Map(this.threads.map((t) => [t, 0]));
+    for (const p of this.pending.values()) load.set(p.thread, (load.get(p.thread) ?? 0) + 1);
+    return this.threads.reduce((best, t) => (load.get(t)! < load.get(best)! ? t : best));
+  }
+
+  private onThreadMessage(message: FromThread, from: TransferThreadHandle): void {
+    if (message.type === 'ready') return;
+    if (message.type === 'handover') {
+      this.handOver(message.transfer, message.cpu, from);
+      return;
+    }
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    this.pending.delete(message.id);
+    if (message.type === 'end') pending.resolve(message.stats);
+    else pending.reject(new Error(message.error));
+  }
+
+  /** Passes a transfer to the thread on the core its client sends from; back to where it was if that one is gone. */
+  private handOver(transfer: Handover, cpu: number, from: TransferThreadHandle): void {
+    const pending = this.pending.get(transfer.id);
+    if (!pending) return;
+    const to = (this.closed ? undefined : this.threads.find((t) => t.cpu === cpu && t.worker)) ?? (from.worker ? from : undefined);
+    if (!to) {
+      this.sys.close(transfer.fd);
+      closeSource(transfer.source);
+      this.settle(transfer.id, { outcome: 'aborted', bytesSent: transfer.state.bytesSent, retransmits: transfer.state.retransmits, detail: 'transfer thread stopped' });
+      return;
+    }
+    pending.thread = to;
+    to.post({ type: 'adopt', transfer, abort: this.aborting });
+  }
+
+  /** What the thread was running ended with it. */
+  private onThreadExit(thread: TransferThreadHandle): void {
+    for (const [id, pending] of this.pending) {
+      if (pending.thread === thread) this.settle(id, { outcome: 'aborted', bytesSent: 0, retransmits: 0, detail: 'transfer thread stopped' });
+    }
+  }
+
+  private settle(id: number, stats: TransferStats): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    pending.resolve(stats);
+  }
+}
+
+function closeSource(source: TransferSource): void {
+  if ('fd' in source) closeSync(source.fd);
 }

@@ -8,13 +8,15 @@
  * The thread never returns to its event loop while transfers run: new work arrives as messages
  * read synchronously when the eventfd beside the sockets says there are some.
  */
-import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { closeSync } from 'node:fs';
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { pinToCpu } from '../../cpu-affinity';
 import { type BlockSource, BufferSource, SyncFileSource } from '../block-source';
-import type { TransferRequest } from '../engine';
+import type { TransferRequest, TransferSource } from '../engine';
 import { TftpTransfer, type TransferStats } from '../transfer';
 import { segmentsPerSend } from '../udp-segmentation';
 import { BusyPoll } from './busy-poll';
-import type { FromThread, ThreadData, ToThread } from './protocol';
+import type { FromThread, Handover, ThreadData, ToThread } from './protocol';
 import { RawLink } from './raw-link';
 import { Errno, loadSyscalls, type Syscalls } from './syscalls';
 
@@ -23,14 +25,26 @@ const TICK_GRANULARITY_MS = 10;
 const MAX_EVENTS = 256;
 /** Room for a window of 64 large blocks in the socket's send buffer. */
 const WINDOW_SEND_BUFFER = 4 * 1024 * 1024;
+/**
+ * Which core a transfer's client sends from is looked at every this many datagrams (one system
+ * call each time). Clients move between cores now and then, not from one packet to the next.
+ */
+const CORE_CHECK_EVERY = 16;
 
 interface Running {
   id: number;
   fd: number;
+  client: TransferRequest['client'];
+  source: TransferSource;
+  options: TransferRequest['options'];
+  retries: number;
   transfer: TftpTransfer;
   link: RawLink;
   intervalMs: number;
   nextTickMs: number;
+  packets: number;
+  /** The other core the client sent from at the last check, or -1. */
+  elsewhere: number;
 }
 
 class TransferThread {
@@ -74,6 +88,7 @@ class TransferThread {
     for (let m = receiveMessageOnPort(this.data.port); m; m = receiveMessageOnPort(this.data.port)) {
       const message = m.message as ToThread;
       if (message.type === 'start') this.start(message.id, message.request);
+      else if (message.type === 'adopt') this.adopt(message.transfer, message.abort);
       else {
         for (const r of [...this.byFd.values()]) this.guarded(r, () => r.transfer.abort());
         if (message.type === 'stop') this.stopping = true;
@@ -82,17 +97,10 @@ class TransferThread {
   }
 
   private start(id: number, request: TransferRequest): void {
-    let source: BlockSource;
-    try {
-      source = 'buffer' in request.source ? new BufferSource(asBuffer(request.source.buffer)) : new SyncFileSource(request.source.fd, request.source.size);
-    } catch (error) {
-      this.post({ type: 'refused', id, error: (error as Error).message });
-      return;
-    }
     const { sys } = this;
     const fd = sys.connectedUdpSocket(request.localAddress, request.client.address, request.client.port);
     if (fd < 0) {
-      source.close();
+      closeSource(request.source);
       this.post({ type: 'refused', id, error: `transfer socket: ${sys.strerror(-fd)}` });
       return;
     }
@@ -104,15 +112,59 @@ class TransferThread {
       const possible = request.segmentation ? segmentsPerSend(blksize + 4) : 1;
       if (possible > 1 && sys.setUdpSegment(fd, blksize + 4)) segments = possible;
     }
+    const running = this.watch({ ...request, id, fd, segments, segmentationRefused: undefined });
+    if (running) this.guarded(running, () => running.transfer.start());
+  }
+
+  /** Takes over a transfer another thread handed over: same socket, same place in the file. */
+  private adopt(handover: Handover, abort: boolean): void {
+    const running = this.watch(handover);
+    if (!running) return;
+    running.transfer.resume(handover.state);
+    if (abort || this.stopping) this.guarded(running, () => running.transfer.abort());
+  }
+
+  /** Watches a transfer's socket and drives its protocol; null when its source cannot be read. */
+  private watch(t: Omit<Handover, 'state'>): Running | null {
+    let source: BlockSource;
+    try {
+      source = 'buffer' in t.source ? new BufferSource(asBuffer(t.source.buffer)) : new SyncFileSource(t.source.fd, t.source.size);
+    } catch (error) {
+      this.sys.close(t.fd);
+      this.post({ type: 'refused', id: t.id, error: (error as Error).message });
+      return null;
+    }
     let running: Running | undefined;
-    const link = new RawLink(sys, fd, blksize, segments, (detail) => running?.transfer.fail(detail));
-    const transfer = new TftpTransfer(link, source, request.options, request.retries, (stats) => this.ended(fd, stats));
+    const link = new RawLink(this.sys, t.fd, t.options.blksize, t.segments, (detail) => running?.transfer.fail(detail), t.segmentationRefused);
+    const transfer = new TftpTransfer(link, source, t.options, t.retries, (stats) => this.ended(t.fd, stats));
     const now = performance.now();
-    running = { id, fd, transfer, link, intervalMs: request.intervalMs, nextTickMs: now + request.intervalMs };
-    this.byFd.set(fd, running);
-    sys.epollAdd(this.epfd, fd);
+    running = { id: t.id, fd: t.fd, client: t.client, source: t.source, options: t.options, retries: t.retries, transfer, link, intervalMs: t.intervalMs, nextTickMs: now + t.intervalMs, packets: 0, elsewhere: -1 };
+    this.byFd.set(t.fd, running);
+    this.sys.epollAdd(this.epfd, t.fd);
     this.nextScanMs = Math.min(this.nextScanMs, running.nextTickMs);
-    this.guarded(running, () => transfer.start());
+    return running;
+  }
+
+  /**
+   * Every so often: from which core does the client send? A client that twice in a row sent from
+   * a core where another transfer thread runs is handed to that thread, so that the relay and the
+   * client it wakes share a core's cache and wake each other there, not across cores.
+   */
+  private followClient(running: Running): void {
+    if (++running.packets % CORE_CHECK_EVERY !== 1 || this.data.cpu === null || this.stopping) return;
+    const cpu = this.sys.incomingCpu(running.fd);
+    if (cpu === this.data.cpu || !this.data.siblingCpus.includes(cpu)) {
+      running.elsewhere = -1;
+      return;
+    }
+    if (running.elsewhere !== cpu) {
+      running.elsewhere = cpu;
+      return;
+    }
+    this.sys.epollDelete(this.epfd, running.fd);
+    this.byFd.delete(running.fd);
+    const { id, fd, client, source, options, retries, intervalMs, link, transfer } = running;
+    this.post({ type: 'handover', cpu, transfer: { id, fd, client, source, options, intervalMs, retries, segments: link.segmentsPerSend, segmentationRefused: link.refused, state: transfer.state() } });
   }
 
   /** Called by the transfer as it ends; its link has closed the socket, whose number may be reused at once. */
@@ -129,6 +181,7 @@ class TransferThread {
     const length = this.sys.recv(fd, this.inbox);
     if (length >= 0) {
       this.guarded(running, () => running.transfer.onMessage(this.inbox.subarray(0, length)));
+      if (!running.transfer.ended) this.followClient(running);
       return;
     }
     const errno = this.sys.errno();
@@ -163,6 +216,10 @@ class TransferThread {
   }
 }
 
+function closeSource(source: TransferSource): void {
+  if ('fd' in source) closeSync(source.fd);
+}
+
 /** A buffer posted here arrives as a plain Uint8Array; this views the same memory (shared, for a SharedArrayBuffer). */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -170,7 +227,10 @@ function asBuffer(bytes: Uint8Array): Buffer {
 
 const sys = loadSyscalls();
 if (!sys) throw new Error('the transfer thread needs Linux and koffi');
-const thread = new TransferThread(sys, workerData as ThreadData);
+const data = workerData as ThreadData;
+// A thread that cannot keep to its core hands nothing over: which core it runs on says nothing.
+if (data.cpu !== null && !pinToCpu(data.cpu)) data.cpu = null;
+const thread = new TransferThread(sys, data);
 (workerData as ThreadData).port.postMessage({ type: 'ready' } satisfies FromThread);
 thread.run();
 (workerData as ThreadData).port.close();
