@@ -59,6 +59,7 @@ export class TftpServer {
   private readonly retransmits: Counter;
   private readonly malformed: Counter;
   private readonly segmented: Counter;
+  private readonly handovers: Counter;
 
   constructor(
     private readonly files: FileResolver,
@@ -73,6 +74,7 @@ export class TftpServer {
     this.retransmits = metrics.counter('relay_tftp_retransmits_total', 'TFTP windows sent again after a timeout or a rewind.');
     this.malformed = metrics.counter('relay_tftp_malformed_total', 'Datagrams on the TFTP port that were not a valid request.');
     this.segmented = metrics.counter('relay_tftp_segmented_transfers_total', 'TFTP transfers that sent their windows as segmented UDP sends (UDP_SEGMENT).');
+    this.handovers = metrics.counter('relay_tftp_thread_handovers_total', "TFTP transfers moved to the transfer thread on their client's core.");
     metrics.onCollect(() => this.active.set({}, this.transfers.size));
   }
 
@@ -92,7 +94,12 @@ export class TftpServer {
 
   async listen(): Promise<number> {
     if (this.options.io === 'thread') {
-      const thread = await ThreadTransferEngine.start({ cpus: this.options.threadCpus, busyPollUs: this.options.busyPollUs, onThreadError: (error) => this.log.error('tftp_transfer_thread_failed', { error }) });
+      const thread = await ThreadTransferEngine.start({
+        cpus: this.options.threadCpus,
+        busyPollUs: this.options.busyPollUs,
+        onThreadError: (error) => this.log.error('tftp_transfer_thread_failed', { error }),
+        onHandover: () => this.handovers.inc(),
+      });
       if (thread instanceof Error) this.log.warn('tftp_transfer_thread_unavailable', { error: thread.message, using: 'node' });
       else this.engine = thread;
     }

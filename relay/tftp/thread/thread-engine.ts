@@ -75,17 +75,26 @@ export class ThreadTransferEngine implements TransferEngine {
   private closed = false;
   private aborting = false;
 
-  private constructor(private readonly sys: Syscalls) {}
+  private constructor(
+    private readonly sys: Syscalls,
+    private readonly onHandover: () => void,
+  ) {}
 
   /**
    * The engine with its threads running, one per entry in cpus: the core it keeps to, or null (left
    * where the scheduler puts it), or why it cannot run here (not Linux, no FFI, a thread that fails to start);
    * the relay then runs transfers in its event loop.
    */
-  static async start(options: { cpus: Array<number | null>; busyPollUs: number; onThreadError: (error: Error) => void }): Promise<ThreadTransferEngine | Error> {
+  static async start(options: {
+    cpus: Array<number | null>;
+    busyPollUs: number;
+    onThreadError: (error: Error) => void;
+    /** A transfer moved to another thread. */
+    onHandover?: () => void;
+  }): Promise<ThreadTransferEngine | Error> {
     const sys = loadSyscalls();
     if (!sys) return new Error('system calls through FFI are not available here (Linux and koffi are needed)');
-    const engine = new ThreadTransferEngine(sys);
+    const engine = new ThreadTransferEngine(sys, options.onHandover ?? (() => {}));
     const cpus = options.cpus.length > 0 ? options.cpus : [null];
     for (const cpu of cpus) {
       const wakeFd = sys.eventfd();
@@ -183,6 +192,7 @@ export class ThreadTransferEngine implements TransferEngine {
       this.settle(transfer.id, { outcome: 'aborted', bytesSent: transfer.state.bytesSent, retransmits: transfer.state.retransmits, detail: 'transfer thread stopped' });
       return;
     }
+    if (to !== from) this.onHandover();
     pending.thread = to;
     to.post({ type: 'adopt', transfer, abort: this.aborting });
   }

@@ -16,6 +16,7 @@ import type { TransferRequest, TransferSource } from '../engine';
 import { TftpTransfer, type TransferStats } from '../transfer';
 import { segmentsPerSend } from '../udp-segmentation';
 import { BusyPoll } from './busy-poll';
+import { preferredCore } from './core-choice';
 import type { FromThread, Handover, ThreadData, ToThread } from './protocol';
 import { RawLink } from './raw-link';
 import { Errno, loadSyscalls, type Syscalls } from './syscalls';
@@ -43,8 +44,8 @@ interface Running {
   intervalMs: number;
   nextTickMs: number;
   packets: number;
-  /** The other core the client sent from at the last check, or -1. */
-  elsewhere: number;
+  /** The core the client sent from at the last check, when another thread would serve it better from there; else -1. */
+  clientCpu: number;
 }
 
 class TransferThread {
@@ -138,7 +139,7 @@ class TransferThread {
     const link = new RawLink(this.sys, t.fd, t.options.blksize, t.segments, (detail) => running?.transfer.fail(detail), t.segmentationRefused);
     const transfer = new TftpTransfer(link, source, t.options, t.retries, (stats) => this.ended(t.fd, stats));
     const now = performance.now();
-    running = { id: t.id, fd: t.fd, client: t.client, source: t.source, options: t.options, retries: t.retries, transfer, link, intervalMs: t.intervalMs, nextTickMs: now + t.intervalMs, packets: 0, elsewhere: -1 };
+    running = { id: t.id, fd: t.fd, client: t.client, source: t.source, options: t.options, retries: t.retries, transfer, link, intervalMs: t.intervalMs, nextTickMs: now + t.intervalMs, packets: 0, clientCpu: -1 };
     this.byFd.set(t.fd, running);
     this.sys.epollAdd(this.epfd, t.fd);
     this.nextScanMs = Math.min(this.nextScanMs, running.nextTickMs);
@@ -146,25 +147,22 @@ class TransferThread {
   }
 
   /**
-   * Every so often: from which core does the client send? A client that twice in a row sent from
-   * a core where another transfer thread runs is handed to that thread, so that the relay and the
-   * client it wakes share a core's cache and wake each other there, not across cores.
+   * Every so often: from which core does the client send? A transfer whose client sent from the
+   * same core at two checks in a row, and which would be better served by another thread from
+   * there (preferredCore), is handed to that thread.
    */
   private followClient(running: Running): void {
     if (++running.packets % CORE_CHECK_EVERY !== 1 || this.data.cpu === null || this.stopping) return;
-    const cpu = this.sys.incomingCpu(running.fd);
-    if (cpu === this.data.cpu || !this.data.siblingCpus.includes(cpu)) {
-      running.elsewhere = -1;
-      return;
-    }
-    if (running.elsewhere !== cpu) {
-      running.elsewhere = cpu;
+    const clientCpu = this.sys.incomingCpu(running.fd);
+    const target = preferredCore({ clientCpu, ownCpu: this.data.cpu, siblingCpus: this.data.siblingCpus, transfers: this.byFd.size, busyPolling: this.data.busyPollUs > 0 });
+    if (target === null || running.clientCpu !== clientCpu) {
+      running.clientCpu = target === null ? -1 : clientCpu;
       return;
     }
     this.sys.epollDelete(this.epfd, running.fd);
     this.byFd.delete(running.fd);
     const { id, fd, client, source, options, retries, intervalMs, link, transfer } = running;
-    this.post({ type: 'handover', cpu, transfer: { id, fd, client, source, options, intervalMs, retries, segments: link.segmentsPerSend, segmentationRefused: link.refused, state: transfer.state() } });
+    this.post({ type: 'handover', cpu: target, transfer: { id, fd, client, source, options, intervalMs, retries, segments: link.segmentsPerSend, segmentationRefused: link.refused, state: transfer.state() } });
   }
 
   /** Called by the transfer as it ends; its link has closed the socket, whose number may be reused at once. */
