@@ -16,7 +16,7 @@ describe('readSettings', () => {
       cacheDir: 'data/relay-plant-relay-1',
       workers: 2,
       s3: { endpoint: 'http://127.0.0.1:4569', bucket: 'tandem-firmware', region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      tftp: { maxBlksize: 1468, io: 'thread', busyPollUs: 100 },
+      tftp: { maxBlksize: 1468, io: 'thread', busyPollUs: 100, threadCpus: [0, 1] },
       dhcp: { port: 67, pxePort: 4011, advertiseAddress: '10.20.0.5' },
     });
   });
@@ -53,7 +53,18 @@ describe('readSettings', () => {
     });
   });
 
+  it('runs a transfer thread on each usable core, kept to it, unless told otherwise', () => {
+    expect(readSettings({}, 'h', [2, 5, 7]).tftp.threadCpus).toEqual([2, 5, 7]);
+    expect(readSettings({}, 'h', [2, 5, 7]).workers).toBe(3);
+    expect(readSettings({ RELAY_TFTP_THREADS: '2' }, 'h', [2, 5, 7]).tftp.threadCpus).toEqual([2, 5]);
+    expect(readSettings({ RELAY_TFTP_THREADS: '4' }, 'h', [0, 1]).tftp.threadCpus).toEqual([0, 1, 0, 1]);
+    // One thread, or no pinning: the threads go where the scheduler puts them.
+    expect(readSettings({ RELAY_TFTP_THREADS: '1' }, 'h', [0, 1]).tftp.threadCpus).toEqual([null]);
+    expect(readSettings({ RELAY_CPU_AFFINITY: 'off' }, 'h', [0, 1]).tftp.threadCpus).toEqual([null, null]);
+  });
+
   it.each([
+    ['RELAY_TFTP_THREADS', '0'],
     ['RELAY_TFTP_PORT', 'sixty-nine'],
     ['RELAY_TFTP_MAX_BLKSIZE', '70000'],
     ['RELAY_PROXYDHCP', 'maybe'],
