@@ -25,6 +25,13 @@ describe.runIf(process.platform === 'linux')('pinToCpu', () => {
     expect(JSON.parse(allowedAfterPinning(cpu))).toEqual({ pinned: true, line: String(cpu) });
   });
 
+  it('reads the cores a process may use from its affinity mask, as taskset narrows it', () => {
+    const script = ['--import', 'tsx', '-e', `import('./relay/cpu-affinity.ts').then(({ allowedCpus }) => console.log(JSON.stringify(allowedCpus())))`];
+    const last = availableParallelism() - 1;
+    expect(JSON.parse(execFileSync(process.execPath, script, { encoding: 'utf8' }))).toEqual(Array.from({ length: last + 1 }, (_, i) => i));
+    expect(JSON.parse(execFileSync('taskset', ['-c', String(last), process.execPath, ...script], { encoding: 'utf8' }))).toEqual([last]);
+  });
+
   it('refuses a core that does not exist, leaving the thread where it was', () => {
     const { pinned, line } = JSON.parse(allowedAfterPinning(1023));
     expect(pinned).toBe(false);
