@@ -13,6 +13,8 @@ export const SINGLETON_ENV = 'TANDEM_RELAY_SINGLETONS';
 export const SLOT_ENV = 'TANDEM_RELAY_SLOT';
 
 type Message =
+  /** To a worker: run the relay's singletons from now on (the worker that ran them died). */
+  | { type: 'take-singletons' }
   | { type: 'metrics-request'; id: number }
   | { type: 'metrics-collect'; id: number }
   | { type: 'metrics-snapshot'; id: number; snapshot: MetricSnapshot[] }
@@ -38,11 +40,15 @@ export function runPrimary(workers: number, log: Logger): void {
     if (c.from.isConnected()) c.from.send({ type: 'metrics-result', id: c.replyId, snapshots: [...mergeSnapshots(c.snapshots), restartsMetric] } satisfies Message);
   };
 
-  // The worker in slot 0 runs what a relay needs once (firmware sync, proxyDHCP); a replacement takes its slot over.
+  // One worker runs what a relay runs once (TFTP, firmware sync, proxyDHCP). When it dies, a live
+  // worker takes them over at once, rather than leaving terminals without TFTP until a new process
+  // has started; the replacement serves HTTP.
   const slots = new Map<number, number>();
-  const fork = (slot: number) => {
-    const worker = cluster.fork({ [SINGLETON_ENV]: slot === 0 ? '1' : '0', [SLOT_ENV]: String(slot) });
+  let singletonWorker: number | null = null;
+  const fork = (slot: number, singletons: boolean) => {
+    const worker = cluster.fork({ [SINGLETON_ENV]: singletons ? '1' : '0', [SLOT_ENV]: String(slot) });
     slots.set(worker.id, slot);
+    if (singletons) singletonWorker = worker.id;
     worker.on('message', (message: Message) => {
       if (message.type === 'metrics-request') {
         const id = nextRequest++;
@@ -59,7 +65,7 @@ export function runPrimary(workers: number, log: Logger): void {
     return worker;
   };
 
-  for (let i = 0; i < workers; i++) fork(i);
+  for (let i = 0; i < workers; i++) fork(i, i === 0);
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
@@ -72,7 +78,16 @@ export function runPrimary(workers: number, log: Logger): void {
     const slot = slots.get(worker.id) ?? 0;
     slots.delete(worker.id);
     log.error('relay_worker_died', { worker: worker.id, code, signal });
-    setTimeout(() => fork(slot), 200);
+    let singletons = false;
+    if (singletonWorker === worker.id) {
+      const heir = Object.values(cluster.workers ?? {}).find((w): w is Worker => !!w && w.isConnected());
+      if (heir) {
+        singletonWorker = heir.id;
+        heir.send({ type: 'take-singletons' } satisfies Message);
+        log.warn('relay_singletons_moved', { from: worker.id, to: heir.id });
+      } else singletons = true;
+    }
+    setTimeout(() => fork(slot, singletons), 200);
   });
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -83,6 +98,13 @@ export function runPrimary(workers: number, log: Logger): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** In a worker: runs takeOver when the primary hands it the relay's singletons. */
+export function onTakeSingletons(takeOver: () => void): void {
+  process.on('message', (message: Message) => {
+    if (message.type === 'take-singletons') takeOver();
+  });
 }
 
 /** In a worker: answers the primary's collection calls, and asks it for the relay-wide text. */

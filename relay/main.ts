@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { hostname } from 'node:os';
-import { runPrimary, SINGLETON_ENV, SLOT_ENV, workerMetrics } from './cluster';
+import { onTakeSingletons, runPrimary, SINGLETON_ENV, SLOT_ENV, workerMetrics } from './cluster';
 import { pinToCpu } from './cpu-affinity';
 import { createLogger } from './observe/log';
 import { Metrics } from './observe/metrics';
@@ -33,6 +33,15 @@ async function main(): Promise<void> {
     if (!pinToCpu(cpu)) log.warn('relay_cpu_affinity_unavailable', { cpu });
   }
 
+  // Asked to take the singletons over while still starting: take them once started.
+  let takeSingletons = () => {};
+  let askedToTakeSingletons = false;
+  if (cluster.isWorker)
+    onTakeSingletons(() => {
+      askedToTakeSingletons = true;
+      takeSingletons();
+    });
+
   const metrics = new Metrics();
   let relay;
   try {
@@ -40,7 +49,6 @@ async function main(): Promise<void> {
       metrics,
       metricsText: cluster.isWorker ? workerMetrics(metrics) : undefined,
       runsSingletons: worker === null || process.env[SINGLETON_ENV] === '1',
-      servesTftp: worker === null || process.env[SINGLETON_ENV] === '1',
       worker: worker ?? undefined,
     });
   } catch (error) {
@@ -58,6 +66,20 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
+  const running = relay;
+  takeSingletons = () => {
+    if (stopping) return;
+    running.takeSingletons().then(
+      ({ tftpPort, dhcp }) => log.info('relay_singletons_taken', { tftpPort, ...(dhcp ? { proxyDhcp: dhcp } : {}) }),
+      (error) => {
+        // A worker that cannot take them over makes way for one that can.
+        log.error('relay_singletons_failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  if (askedToTakeSingletons) takeSingletons();
+
   const stop = async (reason: string) => {
     if (stopping) return;
     stopping = true;

@@ -18,12 +18,17 @@ import { ConfigCache } from './upstream/config-cache';
 import { HandlerConfigSource } from './upstream/config-source';
 import { HandlerPool } from './upstream/handler-pool';
 
-export interface RunningRelay {
+interface Singletons {
   /** null in a cluster worker that serves HTTP only. */
   tftpPort: number | null;
-  httpPort: number;
   dhcp: { dhcpPort: number; pxePort: number } | null;
+}
+
+export interface RunningRelay extends Singletons {
+  httpPort: number;
   metrics: Metrics;
+  /** Starts what the relay runs once, in this process (a cluster worker taking over from one that died). */
+  takeSingletons(): Promise<Singletons>;
   /** Stops taking requests, lets transfers and responses in flight finish (bounded), stops timers. */
   shutdown(): Promise<void>;
 }
@@ -33,14 +38,13 @@ export interface RelayHooks {
   metricsText?: () => Promise<string>;
   /** The process's registry, when the caller needs it before the relay starts. */
   metrics?: Metrics;
-  /** Whether this process runs what a relay needs once: firmware sync, proxyDHCP. */
-  runsSingletons?: boolean;
   /**
-   * Whether this process serves TFTP (the default). In a cluster one worker does, with a transfer
-   * thread on every core: a transfer then moves to the thread on its client's core, which it could
-   * not do across processes.
+   * Whether this process runs what a relay runs once (the default): TFTP, firmware sync, proxyDHCP.
+   * TFTP is among them because all transfers belong in one process, with a transfer thread on every
+   * core: a transfer then moves to the thread on its client's core, which it could not do across
+   * processes.
    */
-  servesTftp?: boolean;
+  runsSingletons?: boolean;
   worker?: number;
 }
 
@@ -78,7 +82,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   const boot = new TerminalBoot(configs, firmware, checkins, log, settings.firmware.syncTimeoutMs);
   const files = new ServedFiles(new BootTree(settings.bootDir, memory), boot, firmware);
 
-  const tftp = hooks.servesTftp === false ? null : new TftpServer(files, { host: settings.host, port: settings.tftpPort, ...settings.tftp }, log, metrics);
+  let tftp: TftpServer | null = null;
   const http = new HttpBootServer({
     files,
     boot,
@@ -111,12 +115,15 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   metrics.gauge('relay_memory_cache_bytes', 'Bytes of served files held in memory.');
   metrics.onCollect(() => metrics.gauge('relay_memory_cache_bytes', '').set({}, memory.size));
 
-  pool.start();
-  const tftpPort = tftp ? await tftp.listen() : null;
-  const httpPort = await http.listen(settings.httpPort, settings.host);
-
   let syncTimer: NodeJS.Timeout | null = null;
-  if (hooks.runsSingletons) {
+  let proxyDhcp: ProxyDhcpServer | null = null;
+  const singletons: Singletons = { tftpPort: null, dhcp: null };
+  // What one process of a relay runs: TFTP (all transfers in one process), firmware sync, proxyDHCP.
+  const startTftp = async () => {
+    tftp = new TftpServer(files, { host: settings.host, port: settings.tftpPort, ...settings.tftp }, log, metrics);
+    singletons.tftpPort = await tftp.listen();
+  };
+  const startTheRest = async (httpPort: number) => {
     // Every terminal's firmware is kept in sync; then what no terminal needs any more is deleted.
     const syncAll = async () => {
       const needed: BootFirmware[] = [];
@@ -134,24 +141,39 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     };
     syncTimer = setInterval(() => void syncAll().catch((error) => log.error('firmware_sync_failed', { error })), settings.firmware.syncIntervalMs);
     syncTimer.unref();
-  }
+    if (settings.proxyDhcp) {
+      proxyDhcp = new ProxyDhcpServer(
+        { ...settings.dhcp, dhcpPort: settings.dhcp.port, address: settings.dhcp.advertiseAddress, httpPort, relayId: settings.relayId },
+        log,
+        metrics,
+      );
+      singletons.dhcp = await proxyDhcp.listen();
+    }
+  };
 
-  let proxyDhcp: ProxyDhcpServer | null = null;
-  let dhcp: RunningRelay['dhcp'] = null;
-  if (settings.proxyDhcp && hooks.runsSingletons) {
-    proxyDhcp = new ProxyDhcpServer(
-      { ...settings.dhcp, dhcpPort: settings.dhcp.port, address: settings.dhcp.advertiseAddress, httpPort, relayId: settings.relayId },
-      log,
-      metrics,
-    );
-    dhcp = await proxyDhcp.listen();
-  }
+  pool.start();
+  // TFTP listens before HTTP does: a relay whose /healthz answers serves every protocol.
+  const runsSingletons = hooks.runsSingletons !== false;
+  if (runsSingletons) await startTftp();
+  const httpPort = await http.listen(settings.httpPort, settings.host);
+  if (runsSingletons) await startTheRest(httpPort);
 
   return {
-    tftpPort,
+    get tftpPort() {
+      return singletons.tftpPort;
+    },
     httpPort,
-    dhcp,
+    get dhcp() {
+      return singletons.dhcp;
+    },
     metrics,
+    async takeSingletons() {
+      if (!tftp) {
+        await startTftp();
+        await startTheRest(httpPort);
+      }
+      return singletons;
+    },
     async shutdown() {
       if (syncTimer) clearInterval(syncTimer);
       await proxyDhcp?.close();

@@ -43,7 +43,7 @@ describe('relay process lifecycle', { timeout: 90_000 }, () => {
     expect(relay.process.records().map((r) => r.event)).toEqual(expect.arrayContaining(['relay_draining', 'relay_stopped']));
   });
 
-  it('spreads work over cluster workers, adds up their metrics, and restarts a worker that dies', async () => {
+  it('spreads work over cluster workers, adds up their metrics, and moves TFTP to a live worker when its worker dies', async () => {
     const boot = tempDir('relay-cluster');
     const image = randomFile(boot, 'image.bin', 2 * 1024 * 1024);
     relay = await startTestRelay({ RELAY_BOOT_DIR: boot, RELAY_WORKERS: '2' });
@@ -57,13 +57,20 @@ describe('relay process lifecycle', { timeout: 90_000 }, () => {
     for (const out of outs) expect(sha256(readFileSync(out))).toBe(sha256(image));
     expect(await r.metric('relay_tftp_transfers_total', 'outcome="complete"')).toBe(6);
 
-    const workers = () => r.process.records().filter((x) => x.event === 'relay_listening').map((x) => x.pid as number);
-    for (let i = 0; i < 100 && workers().length < 2; i++) await new Promise((res) => setTimeout(res, 100));
-    expect(new Set(workers()).size).toBe(2);
-    process.kill(workers()[0], 'SIGKILL');
-    for (let i = 0; i < 100 && workers().length < 3; i++) await new Promise((res) => setTimeout(res, 100));
-    expect(new Set(workers()).size).toBe(3);
+    type Listening = { pid: number; tftpPort: number | null };
+    const listening = () => r.process.records().filter((x) => x.event === 'relay_listening') as unknown as Listening[];
+    for (let i = 0; i < 100 && listening().length < 2; i++) await new Promise((res) => setTimeout(res, 100));
+    // One worker serves TFTP (all transfers in one process); the other serves HTTP.
+    expect(listening().map((x) => x.tftpPort !== null).sort()).toEqual([false, true]);
+    const tftpWorker = listening().find((x) => x.tftpPort !== null)!.pid;
+    const heir = listening().find((x) => x.tftpPort === null)!.pid;
+    process.kill(tftpWorker, 'SIGKILL');
+    for (let i = 0; i < 100 && listening().length < 3; i++) await new Promise((res) => setTimeout(res, 100));
+    expect(listening()).toHaveLength(3);
     expect(await r.metric('relay_worker_restarts_total')).toBe(1);
+    // The surviving worker took TFTP over; its replacement serves HTTP only.
+    expect(r.process.records().find((x) => x.event === 'relay_singletons_taken')).toMatchObject({ pid: heir, tftpPort: r.tftpPort });
+    expect(listening()[2].tftpPort).toBeNull();
     const again = await fetchOne(99);
     expect(sha256(readFileSync(again))).toBe(sha256(image));
   });

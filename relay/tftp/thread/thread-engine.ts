@@ -107,17 +107,21 @@ export class ThreadTransferEngine implements TransferEngine {
         new TransferThreadHandle(sys, wakeFd, cpu, siblings, options.busyPollUs, (m, from) => engine.onThreadMessage(m, from), (t) => engine.onThreadExit(t), options.onThreadError),
       );
     }
-    for (const thread of engine.threads) {
-      const worker = thread.start();
-      const started = await new Promise<true | Error>((resolve) => {
-        thread.onReady = () => resolve(true);
-        worker.once('error', resolve);
-        worker.once('exit', (code) => resolve(new Error(`transfer thread exited with code ${code}`)));
-      });
-      if (started !== true) {
-        await engine.close();
-        return started;
-      }
+    // Threads start side by side: a worker taking TFTP over from one that died serves sooner.
+    const started = await Promise.all(
+      engine.threads.map((thread) => {
+        const worker = thread.start();
+        return new Promise<true | Error>((resolve) => {
+          thread.onReady = () => resolve(true);
+          worker.once('error', resolve);
+          worker.once('exit', (code) => resolve(new Error(`transfer thread exited with code ${code}`)));
+        });
+      }),
+    );
+    const failed = started.find((s): s is Error => s !== true);
+    if (failed) {
+      await engine.close();
+      return failed;
     }
     return engine;
   }
