@@ -3,9 +3,10 @@ import type { Logger } from './observe/log';
 import { type Metrics, type MetricSnapshot, mergeSnapshots, renderSnapshots } from './observe/metrics';
 
 /**
- * Spreads the relay over several processes (one event loop per core). Workers share the TFTP
- * listening socket and the HTTP port; each owns the transfers it accepts. The primary only
- * starts, restarts and stops workers, and adds up their metrics for /metrics.
+ * Spreads the relay over several processes (one event loop per core). Workers share the HTTP
+ * port; one of them also serves TFTP and runs the other singletons. The primary only starts,
+ * restarts and stops workers, hands the singletons on when their worker dies, adds up the workers'
+ * metrics for /metrics and passes the TFTP worker's status to the others for /healthz.
  */
 /** Set by the primary in the environment of the worker that runs the relay's singletons. */
 export const SINGLETON_ENV = 'TANDEM_RELAY_SINGLETONS';
@@ -18,13 +19,18 @@ type Message =
   | { type: 'metrics-request'; id: number }
   | { type: 'metrics-collect'; id: number }
   | { type: 'metrics-snapshot'; id: number; snapshot: MetricSnapshot[] }
-  | { type: 'metrics-result'; id: number; snapshots: MetricSnapshot[] };
+  | { type: 'metrics-result'; id: number; snapshots: MetricSnapshot[] }
+  /** A worker asks for the TFTP status; the primary asks the singletons' worker and passes its answer back. */
+  | { type: 'status-request'; id: number }
+  | { type: 'status-collect'; id: number }
+  | { type: 'status'; id: number; status: unknown };
 
 export function runPrimary(workers: number, log: Logger): void {
   let stopping = false;
   let nextRequest = 1;
   const restarts = { count: 0 };
   const collecting = new Map<number, { from: Worker; replyId: number; snapshots: MetricSnapshot[][]; waiting: number; timer: NodeJS.Timeout }>();
+  const asking = new Map<number, { from: Worker; replyId: number }>();
 
   const finish = (id: number) => {
     const c = collecting.get(id);
@@ -55,6 +61,20 @@ export function runPrimary(workers: number, log: Logger): void {
         const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && w.isConnected());
         collecting.set(id, { from: worker, replyId: message.id, snapshots: [], waiting: alive.length, timer: setTimeout(() => finish(id), 1000) });
         for (const w of alive) w.send({ type: 'metrics-collect', id } satisfies Message);
+      } else if (message.type === 'status-request') {
+        const holder = singletonWorker === null ? undefined : cluster.workers?.[singletonWorker];
+        if (!holder?.isConnected()) {
+          worker.send({ type: 'status', id: message.id, status: null } satisfies Message);
+          return;
+        }
+        const id = nextRequest++;
+        asking.set(id, { from: worker, replyId: message.id });
+        setTimeout(() => asking.delete(id), 2000).unref();
+        holder.send({ type: 'status-collect', id } satisfies Message);
+      } else if (message.type === 'status') {
+        const a = asking.get(message.id);
+        asking.delete(message.id);
+        if (a?.from.isConnected()) a.from.send({ type: 'status', id: a.replyId, status: message.status } satisfies Message);
       } else if (message.type === 'metrics-snapshot') {
         const c = collecting.get(message.id);
         if (!c) return;
@@ -105,6 +125,38 @@ export function onTakeSingletons(takeOver: () => void): void {
   process.on('message', (message: Message) => {
     if (message.type === 'take-singletons') takeOver();
   });
+}
+
+/**
+ * In a worker: answers the primary's status calls with local() (null where this worker has none),
+ * and asks, through the primary, the worker that has one.
+ */
+export function workerStatus<T>(local: () => T | null): () => Promise<T | null> {
+  let nextId = 1;
+  const waiting = new Map<number, (status: T | null) => void>();
+  process.on('message', (message: Message) => {
+    if (message.type === 'status-collect') process.send?.({ type: 'status', id: message.id, status: local() } satisfies Message);
+    else if (message.type === 'status') {
+      waiting.get(message.id)?.(message.status as T | null);
+      waiting.delete(message.id);
+    }
+  });
+  return () => {
+    const own = local();
+    if (own !== null) return Promise.resolve(own);
+    return new Promise((resolve) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        resolve(null);
+      }, 1000);
+      waiting.set(id, (status) => {
+        clearTimeout(timer);
+        resolve(status);
+      });
+      process.send?.({ type: 'status-request', id } satisfies Message);
+    });
+  };
 }
 
 /** In a worker: answers the primary's collection calls, and asks it for the relay-wide text. */

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { hostname } from 'node:os';
-import { onTakeSingletons, runPrimary, SINGLETON_ENV, SLOT_ENV, workerMetrics } from './cluster';
+import { onTakeSingletons, runPrimary, SINGLETON_ENV, SLOT_ENV, workerMetrics, workerStatus } from './cluster';
 import { pinToCpu } from './cpu-affinity';
 import { createLogger } from './observe/log';
 import { Metrics } from './observe/metrics';
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     relay = await startRelay(settings, log, {
       metrics,
       metricsText: cluster.isWorker ? workerMetrics(metrics) : undefined,
+      tftpStatus: cluster.isWorker ? workerStatus : undefined,
       runsSingletons: worker === null || process.env[SINGLETON_ENV] === '1',
       worker: worker ?? undefined,
     });

@@ -18,6 +18,13 @@ import { ConfigCache } from './upstream/config-cache';
 import { HandlerConfigSource } from './upstream/config-source';
 import { HandlerPool } from './upstream/handler-pool';
 
+export interface TftpStatus {
+  activeTransfers: number;
+  /** thread or node */
+  io: string;
+  threads: number;
+}
+
 interface Singletons {
   /** null in a cluster worker that serves HTTP only. */
   tftpPort: number | null;
@@ -36,6 +43,8 @@ export interface RunningRelay extends Singletons {
 export interface RelayHooks {
   /** How /metrics gets its text; a cluster worker asks the primary to add up all workers. */
   metricsText?: () => Promise<string>;
+  /** How /healthz learns the TFTP status: a cluster worker that does not serve TFTP asks the one that does. */
+  tftpStatus?: (local: () => TftpStatus | null) => () => Promise<TftpStatus | null>;
   /** The process's registry, when the caller needs it before the relay starts. */
   metrics?: Metrics;
   /**
@@ -83,6 +92,8 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   const files = new ServedFiles(new BootTree(settings.bootDir, memory), boot, firmware);
 
   let tftp: TftpServer | null = null;
+  const localTftp = (): TftpStatus | null => (tftp ? { activeTransfers: tftp.activeTransfers, io: tftp.io, threads: tftp.threads } : null);
+  const tftpStatus = hooks.tftpStatus ? hooks.tftpStatus(localTftp) : async () => localTftp();
   const http = new HttpBootServer({
     files,
     boot,
@@ -106,7 +117,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
           worker: hooks.worker ?? null,
           uptimeSeconds: Math.round((Date.now() - started) / 1000),
           handlers,
-          tftp: tftp ? { activeTransfers: tftp.activeTransfers, io: tftp.io, threads: tftp.threads } : null,
+          tftp: await tftpStatus(),
           firmware: { recentRejections: firmware.recentRejections },
         },
       };

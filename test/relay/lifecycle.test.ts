@@ -62,6 +62,12 @@ describe('relay process lifecycle', { timeout: 90_000 }, () => {
     for (let i = 0; i < 100 && listening().length < 2; i++) await new Promise((res) => setTimeout(res, 100));
     // One worker serves TFTP (all transfers in one process); the other serves HTTP.
     expect(listening().map((x) => x.tftpPort !== null).sort()).toEqual([false, true]);
+    // Whichever worker answers /healthz, it tells the TFTP status (the HTTP-only one asks the other).
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, async () => JSON.parse((await run('curl', ['-sS', '--max-time', '10', `${r.http}/healthz`])).stdout) as { worker: number; tftp: unknown }),
+    );
+    expect(new Set(answers.map((a) => a.worker)).size).toBe(2);
+    for (const a of answers) expect(a.tftp).toEqual({ activeTransfers: 0, io: 'thread', threads: expect.any(Number) });
     const tftpWorker = listening().find((x) => x.tftpPort !== null)!.pid;
     const heir = listening().find((x) => x.tftpPort === null)!.pid;
     process.kill(tftpWorker, 'SIGKILL');
