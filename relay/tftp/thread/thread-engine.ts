@@ -166,10 +166,10 @@ export class ThreadTransferEngine implements TransferEngine {
     for (const id of [...this.pending.keys()]) this.settle(id, { outcome: 'aborted', bytesSent: 0, retransmits: 0, detail: 'transfer thread stopped' });
   }
 
-  private leastBusy(): TransferThreadHandle {
-    const load = new Map(this.threads.map((t) => [t, 0]));
-    for (const p of this.pending.values()) load.set(p.thread, (load.get(p.thread) ?? 0) + 1);
-    return this.threads.reduce((best, t) => (load.get(t)! < load.get(best)! ? t : best));
+  private leastBusy(among: TransferThreadHandle[] = this.threads): TransferThreadHandle {
+    const load = new Map(among.map((t) => [t, 0]));
+    for (const p of this.pending.values()) if (load.has(p.thread)) load.set(p.thread, load.get(p.thread)! + 1);
+    return among.reduce((best, t) => (load.get(t)! < load.get(best)! ? t : best));
   }
 
   private onThreadMessage(message: FromThread, from: TransferThreadHandle): void {
@@ -189,7 +189,8 @@ export class ThreadTransferEngine implements TransferEngine {
   private handOver(transfer: Handover, cpu: number, from: TransferThreadHandle): void {
     const pending = this.pending.get(transfer.id);
     if (!pending) return;
-    const to = (this.closed ? undefined : this.threads.find((t) => t.cpu === cpu && t.worker)) ?? (from.worker ? from : undefined);
+    const onCore = this.closed ? [] : this.threads.filter((t) => t.cpu === cpu && t.worker);
+    const to = (onCore.length > 0 ? this.leastBusy(onCore) : undefined) ?? (from.worker ? from : undefined);
     if (!to) {
       this.sys.close(transfer.fd);
       closeSource(transfer.source);
