@@ -7,7 +7,6 @@ import type { TransferState, TransferStats } from '../transfer';
 export interface Handover {
   id: number;
   fd: number;
-  client: TransferRequest['client'];
   source: TransferSource;
   options: NegotiatedOptions;
   intervalMs: number;

@@ -1,6 +1,6 @@
 /**
- * The transfer thread: every TFTP transfer of one relay worker, on sockets it reads and writes
- * with plain system calls in one epoll loop. Node's dgram costs, per ACK, a second recvmsg that
+ * A transfer thread: the TFTP transfers of one core, on sockets it reads and writes with plain
+ * system calls in one epoll loop (a transfer can move to another core's thread; see followClient). Node's dgram costs, per ACK, a second recvmsg that
  * finds nothing, a 64 KiB buffer, an address object and the callback machinery; a lock-step
  * transfer is nothing but ACKs, so those are most of its cost. This loop makes one recv and one
  * send per block.
@@ -35,7 +35,6 @@ const CORE_CHECK_EVERY = 16;
 interface Running {
   id: number;
   fd: number;
-  client: TransferRequest['client'];
   source: TransferSource;
   options: TransferRequest['options'];
   retries: number;
@@ -132,6 +131,7 @@ class TransferThread {
       source = 'buffer' in t.source ? new BufferSource(asBuffer(t.source.buffer)) : new SyncFileSource(t.source.fd, t.source.size);
     } catch (error) {
       this.sys.close(t.fd);
+      closeSource(t.source);
       this.post({ type: 'refused', id: t.id, error: (error as Error).message });
       return null;
     }
@@ -139,7 +139,7 @@ class TransferThread {
     const link = new RawLink(this.sys, t.fd, t.options.blksize, t.segments, (detail) => running?.transfer.fail(detail), t.segmentationRefused);
     const transfer = new TftpTransfer(link, source, t.options, t.retries, (stats) => this.ended(t.fd, stats));
     const now = performance.now();
-    running = { id: t.id, fd: t.fd, client: t.client, source: t.source, options: t.options, retries: t.retries, transfer, link, intervalMs: t.intervalMs, nextTickMs: now + t.intervalMs, packets: 0, clientCpu: -1 };
+    running = { id: t.id, fd: t.fd, source: t.source, options: t.options, retries: t.retries, transfer, link, intervalMs: t.intervalMs, nextTickMs: now + t.intervalMs, packets: 0, clientCpu: -1 };
     this.byFd.set(t.fd, running);
     this.sys.epollAdd(this.epfd, t.fd);
     this.nextScanMs = Math.min(this.nextScanMs, running.nextTickMs);
@@ -161,8 +161,8 @@ class TransferThread {
     }
     this.sys.epollDelete(this.epfd, running.fd);
     this.byFd.delete(running.fd);
-    const { id, fd, client, source, options, retries, intervalMs, link, transfer } = running;
-    this.post({ type: 'handover', cpu: target, transfer: { id, fd, client, source, options, intervalMs, retries, segments: link.segmentsPerSend, segmentationRefused: link.refused, state: transfer.state() } });
+    const { id, fd, source, options, retries, intervalMs, link, transfer } = running;
+    this.post({ type: 'handover', cpu: target, transfer: { id, fd, source, options, intervalMs, retries, segments: link.segmentsPerSend, segmentationRefused: link.refused, state: transfer.state() } });
   }
 
   /** Called by the transfer as it ends; its link has closed the socket, whose number may be reused at once. */
