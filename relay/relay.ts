@@ -134,7 +134,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     tftp = new TftpServer(files, { host: settings.host, port: settings.tftpPort, ...settings.tftp }, log, metrics);
     singletons.tftpPort = await tftp.listen();
   };
-  const startTheRest = async (httpPort: number) => {
+  const startSyncAndProxyDhcp = async (httpPort: number) => {
     // Every terminal's firmware is kept in sync; then what no terminal needs any more is deleted.
     const syncAll = async () => {
       const needed: BootFirmware[] = [];
@@ -167,7 +167,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   const runsSingletons = hooks.runsSingletons !== false;
   if (runsSingletons) await startTftp();
   const httpPort = await http.listen(settings.httpPort, settings.host);
-  if (runsSingletons) await startTheRest(httpPort);
+  if (runsSingletons) await startSyncAndProxyDhcp(httpPort);
 
   return {
     get tftpPort() {
@@ -181,7 +181,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     async takeSingletons() {
       if (!tftp) {
         await startTftp();
-        await startTheRest(httpPort);
+        await startSyncAndProxyDhcp(httpPort);
       }
       return singletons;
     },
