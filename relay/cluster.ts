@@ -128,59 +128,66 @@ export function onTakeSingletons(takeOver: () => void): void {
 }
 
 /**
- * In a worker: answers the primary's status calls with local() (null where this worker has none),
- * and asks, through the primary, the worker that has one.
+ * In a worker: a call to the primary answered by a message with the same id (answerOf picks it
+ * out), or by fallback() when no answer comes within timeoutMs.
  */
-export function workerStatus<T>(local: () => T | null): () => Promise<T | null> {
+function callPrimary<T>(request: (id: number) => Message, answerOf: (message: Message) => { id: number; value: T } | null, timeoutMs: number, fallback: () => T): () => Promise<T> {
   let nextId = 1;
-  const waiting = new Map<number, (status: T | null) => void>();
+  const waiting = new Map<number, (value: T) => void>();
   process.on('message', (message: Message) => {
-    if (message.type === 'status-collect') process.send?.({ type: 'status', id: message.id, status: local() } satisfies Message);
-    else if (message.type === 'status') {
-      waiting.get(message.id)?.(message.status as T | null);
-      waiting.delete(message.id);
-    }
-  });
-  return () => {
-    const own = local();
-    if (own !== null) return Promise.resolve(own);
-    return new Promise((resolve) => {
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        resolve(null);
-      }, 1000);
-      waiting.set(id, (status) => {
-        clearTimeout(timer);
-        resolve(status);
-      });
-      process.send?.({ type: 'status-request', id } satisfies Message);
-    });
-  };
-}
-
-/** In a worker: answers the primary's collection calls, and asks it for the relay-wide text. */
-export function workerMetrics(local: Metrics): () => Promise<string> {
-  let nextId = 1;
-  const waiting = new Map<number, (snapshots: MetricSnapshot[]) => void>();
-  process.on('message', (message: Message) => {
-    if (message.type === 'metrics-collect') process.send?.({ type: 'metrics-snapshot', id: message.id, snapshot: local.snapshot() } satisfies Message);
-    else if (message.type === 'metrics-result') {
-      waiting.get(message.id)?.(message.snapshots);
-      waiting.delete(message.id);
-    }
+    const answer = answerOf(message);
+    if (!answer) return;
+    waiting.get(answer.id)?.(answer.value);
+    waiting.delete(answer.id);
   });
   return () =>
     new Promise((resolve) => {
       const id = nextId++;
       const timer = setTimeout(() => {
         waiting.delete(id);
-        resolve(local.render());
-      }, 2000);
-      waiting.set(id, (snapshots) => {
+        resolve(fallback());
+      }, timeoutMs);
+      waiting.set(id, (value) => {
         clearTimeout(timer);
-        resolve(renderSnapshots(snapshots));
+        resolve(value);
       });
-      process.send?.({ type: 'metrics-request', id } satisfies Message);
+      process.send?.(request(id));
     });
+}
+
+/**
+ * In a worker: answers the primary's status calls with local() (null where this worker has none),
+ * and asks, through the primary, the worker that has one.
+ */
+export function workerStatus<T>(local: () => T | null): () => Promise<T | null> {
+  process.on('message', (message: Message) => {
+    if (message.type === 'status-collect') process.send?.({ type: 'status', id: message.id, status: local() } satisfies Message);
+  });
+  const ask = callPrimary<T | null>(
+    (id) => ({ type: 'status-request', id }),
+    (m) => (m.type === 'status' ? { id: m.id, value: m.status as T | null } : null),
+    1000,
+    () => null,
+  );
+  return () => {
+    const own = local();
+    return own !== null ? Promise.resolve(own) : ask();
+  };
+}
+
+/** In a worker: answers the primary's collection calls, and asks it for the relay-wide text. */
+export function workerMetrics(local: Metrics): () => Promise<string> {
+  process.on('message', (message: Message) => {
+    if (message.type === 'metrics-collect') process.send?.({ type: 'metrics-snapshot', id: message.id, snapshot: local.snapshot() } satisfies Message);
+  });
+  const ask = callPrimary<MetricSnapshot[] | null>(
+    (id) => ({ type: 'metrics-request', id }),
+    (m) => (m.type === 'metrics-result' ? { id: m.id, value: m.snapshots } : null),
+    2000,
+    () => null,
+  );
+  return async () => {
+    const snapshots = await ask();
+    return snapshots ? renderSnapshots(snapshots) : local.render();
+  };
 }
