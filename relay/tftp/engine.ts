@@ -26,6 +26,8 @@ export interface TransferRequest {
 /** Runs transfers: the sockets, timers and I/O around TftpTransfer. */
 export interface TransferEngine {
   readonly name: string;
+  /** Threads running transfers (0: the event loop runs them). */
+  readonly threads: number;
   run(request: TransferRequest): Promise<TransferStats>;
   /** Ends every transfer in flight (shutdown), each with an ERROR packet to its client. */
   abortAll(): void;

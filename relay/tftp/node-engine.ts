@@ -12,6 +12,7 @@ import { enableUdpSegmentation } from './udp-segmentation';
  */
 export class NodeTransferEngine implements TransferEngine {
   readonly name = 'node';
+  readonly threads = 0;
   private readonly transfers = new Set<TftpTransfer>();
 
   async run(request: TransferRequest): Promise<TransferStats> {

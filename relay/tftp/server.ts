@@ -85,7 +85,7 @@ export class TftpServer {
 
   /** Threads running transfers (0: the event loop runs them). */
   get threads(): number {
-    return this.engine instanceof ThreadTransferEngine ? this.engine.threadCount : 0;
+    return this.engine.threads;
   }
 
   get activeTransfers(): number {

@@ -52,22 +52,21 @@ describe.runIf(process.platform === 'linux' && cpus.length >= 2)('TFTP transfers
     expect(health.tftp).toMatchObject({ io: 'thread', threads: cpus.length });
   });
 
+  /** A lone fetch by a client on the core given, byte-exact; answers the relay's handovers after it. */
+  const fetchOn = async (relay: TestRelay, cpu: number, name: string) => {
+    await curlOn(relay, cpu, name);
+    expect(fetched(name)).toBe(expected);
+    return handovers(relay);
+  };
+
   it('keeps a transfer whose client is on the serving thread’s core, and moves one whose client is elsewhere, byte-exact', async () => {
-    await curlOn(following, first, 'following-first');
-    expect(fetched('following-first')).toBe(expected);
-    expect(await handovers(following)).toBe(0);
-    await curlOn(following, last, 'following-last');
-    expect(fetched('following-last')).toBe(expected);
-    expect(await handovers(following)).toBe(1);
+    expect(await fetchOn(following, first, 'following-first')).toBe(0);
+    expect(await fetchOn(following, last, 'following-last')).toBe(1);
   });
 
   it('while polling, moves a transfer away from its client’s core and leaves one that is apart already', async () => {
-    await curlOn(polling, last, 'polling-last');
-    expect(fetched('polling-last')).toBe(expected);
-    expect(await handovers(polling)).toBe(0);
-    await curlOn(polling, first, 'polling-first');
-    expect(fetched('polling-first')).toBe(expected);
-    expect(await handovers(polling)).toBe(1);
+    expect(await fetchOn(polling, last, 'polling-last')).toBe(0);
+    expect(await fetchOn(polling, first, 'polling-first')).toBe(1);
   });
 
   it('moves a windowed transfer sent as segmented UDP, byte-exact', async () => {

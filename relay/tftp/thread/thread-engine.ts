@@ -69,7 +69,7 @@ class TransferThreadHandle {
  */
 export class ThreadTransferEngine implements TransferEngine {
   readonly name = 'thread';
-  private readonly threads: TransferThreadHandle[] = [];
+  private readonly handles: TransferThreadHandle[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
@@ -103,13 +103,13 @@ export class ThreadTransferEngine implements TransferEngine {
         return new Error(`eventfd: ${sys.strerror(sys.errno())}`);
       }
       const siblings = cpu === null ? [] : cpus.filter((c): c is number => c !== null && c !== cpu);
-      engine.threads.push(
+      engine.handles.push(
         new TransferThreadHandle(sys, wakeFd, cpu, siblings, options.busyPollUs, (m, from) => engine.onThreadMessage(m, from), (t) => engine.onThreadExit(t), options.onThreadError),
       );
     }
     // Threads start side by side: a worker taking TFTP over from one that died serves sooner.
     const started = await Promise.all(
-      engine.threads.map((thread) => {
+      engine.handles.map((thread) => {
         const worker = thread.start();
         return new Promise<true | Error>((resolve) => {
           thread.onReady = () => resolve(true);
@@ -127,8 +127,8 @@ export class ThreadTransferEngine implements TransferEngine {
   }
 
   /** How many threads run transfers. */
-  get threadCount(): number {
-    return this.threads.length;
+  get threads(): number {
+    return this.handles.length;
   }
 
   run(request: TransferRequest): Promise<TransferStats> {
@@ -146,14 +146,14 @@ export class ThreadTransferEngine implements TransferEngine {
 
   abortAll(): void {
     this.aborting = true;
-    for (const thread of this.threads) if (thread.worker) thread.post({ type: 'abort-all' });
+    for (const thread of this.handles) if (thread.worker) thread.post({ type: 'abort-all' });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await Promise.all(
-      this.threads.map((thread) => {
+      this.handles.map((thread) => {
         const worker = thread.worker;
         if (!worker) return;
         const exited = new Promise((resolve) => worker.once('exit', resolve));
@@ -161,12 +161,12 @@ export class ThreadTransferEngine implements TransferEngine {
         return exited;
       }),
     );
-    for (const thread of this.threads) this.sys.close(thread.wakeFd);
+    for (const thread of this.handles) this.sys.close(thread.wakeFd);
     // A transfer handed over as its new thread stopped ended with it.
     for (const id of [...this.pending.keys()]) this.settle(id, { outcome: 'aborted', bytesSent: 0, retransmits: 0, detail: 'transfer thread stopped' });
   }
 
-  private leastBusy(among: TransferThreadHandle[] = this.threads): TransferThreadHandle {
+  private leastBusy(among: TransferThreadHandle[] = this.handles): TransferThreadHandle {
     const load = new Map(among.map((t) => [t, 0]));
     for (const p of this.pending.values()) if (load.has(p.thread)) load.set(p.thread, load.get(p.thread)! + 1);
     return among.reduce((best, t) => (load.get(t)! < load.get(best)! ? t : best));
@@ -189,7 +189,7 @@ export class ThreadTransferEngine implements TransferEngine {
   private handOver(transfer: Handover, cpu: number, from: TransferThreadHandle): void {
     const pending = this.pending.get(transfer.id);
     if (!pending) return;
-    const onCore = this.closed ? [] : this.threads.filter((t) => t.cpu === cpu && t.worker);
+    const onCore = this.closed ? [] : this.handles.filter((t) => t.cpu === cpu && t.worker);
     const to = (onCore.length > 0 ? this.leastBusy(onCore) : undefined) ?? (from.worker ? from : undefined);
     if (!to) {
       this.sys.close(transfer.fd);
