@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { concurrentDownloads, formatRow, type LoadResult, medianOfRounds, relayWorkers, runBench } from '../relay/support/bench';
 import { tempDir } from '../relay/support/files';
-import { freeTcpPort } from '../relay/support/ports';
+import { freePort } from '../support/ports';
 
 const SIZE = 16 * 1024 * 1024;
 const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
@@ -18,7 +18,7 @@ const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function startNginx(root: string): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freeTcpPort();
+  const port = await freePort();
   const prefix = tempDir('bench-nginx');
   const conf = join(prefix, 'nginx.conf');
   writeFileSync(

@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { concurrentDownloads, formatRow, type LoadResult, medianOfRounds, relayWorkers, runBench } from '../relay/support/bench';
-import { freeUdpPort } from '../relay/support/ports';
+import { freePort } from '../support/ports';
 
 const SIZE = 16 * 1024 * 1024;
 const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
@@ -22,7 +22,7 @@ const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
 const roundsFor = (n: number) => (process.env.BENCH_ROUNDS ? Number(process.env.BENCH_ROUNDS) : n >= 200 ? 1 : n === 1 ? 9 : 3);
 
 async function startTftpdHpa(dir: string): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freeUdpPort();
+  const port = await freePort('udp');
   const child = spawn('in.tftpd', ['-L', '-s', dir, '-a', `127.0.0.1:${port}`], { stdio: 'ignore', detached: true });
   await new Promise((r) => setTimeout(r, 300));
   if (child.exitCode !== null) throw new Error('in.tftpd did not start (is tftpd-hpa installed?)');

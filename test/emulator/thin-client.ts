@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { macToBytes } from '../../functions/domain/mac';
 import { decodeDhcp, DhcpMessage, DhcpOption, type DhcpPacket, encodeDhcp } from '../../relay/dhcp/codec';
 import { encodeError, TftpError } from '../../relay/tftp/codec';
-import { RawTftpClient } from '../relay/support/raw-tftp';
+import { RawTftpClient } from './tftp-client';
 
 /**
  * A thin client booting the way UEFI PXE firmware and then iPXE do, against one relay:

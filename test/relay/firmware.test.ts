@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../infra/local/processes';
-import { apiClient, type ApiClient, createToken, type HandlerProcess, startHandler } from '../support/handler';
+import type { ApiClient } from '../support/handler';
 import { sha256, tempDir } from './support/files';
-import { startTestRelay, type TestRelay } from './support/relay-process';
-import { seedTerminals, startFirmwareBucket } from './support/site';
+import type { TestRelay } from './support/relay-process';
+import { type FirmwareSite, seedTerminals, startFirmwareSite } from './support/site';
 
 const run = promisify(execFile);
 const BUCKET = 'tandem-firmware';
@@ -17,8 +17,7 @@ const T1 = 'aa:bb:cc:00:20:01';
 const T2 = 'aa:bb:cc:00:20:02';
 
 describe('firmware from the object store, verified before it is served', { timeout: 120_000 }, () => {
-  let store: Awaited<ReturnType<typeof startFirmwareBucket>>;
-  let handler: HandlerProcess;
+  let site: FirmwareSite;
   let admin: ApiClient;
   let relay: TestRelay;
   let firmwareId: string;
@@ -28,8 +27,8 @@ describe('firmware from the object store, verified before it is served', { timeo
 
   /** Uploads and reads back: the local server once stored streamed bodies with their framing. */
   const put = async (key: string, body: Buffer) => {
-    await store.put(key, body);
-    const back = await store.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    await site.store.put(key, body);
+    const back = await site.store.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(sha256(Buffer.from(await back.Body!.transformToByteArray()))).toBe(sha256(body));
   };
   const corrupt = (data: Buffer) => {
@@ -39,32 +38,23 @@ describe('firmware from the object store, verified before it is served', { timeo
   };
 
   beforeAll(async () => {
-    store = await startFirmwareBucket(BUCKET);
+    site = await startFirmwareSite(BUCKET);
+    admin = site.admin;
     await put('fw/tc-os.img', v1);
     await put('fw/broken.img', corrupt(broken));
 
-    handler = await startHandler();
-    admin = apiClient(handler.url, handler.adminToken);
-    const relayToken = await createToken(admin, 'relay');
     const seeded = await seedTerminals(admin, [T1], { name: 'tc-os', version: '1.0', objectKey: 'fw/tc-os.img', sha256: sha256(v1), size: v1.length });
     firmwareId = seeded.firmwareId!;
     const fw2 = await admin.post('/api/v1/firmware-packages', { name: 'tc-os-broken', packageVersion: '9.9', objectKey: 'fw/broken.img', sha256: sha256(broken), size: broken.length });
     const group2 = await admin.post('/api/v1/groups', { name: 'lab', firmwarePackageId: fw2.body.id });
     expect((await admin.post('/api/v1/terminals', { mac: T2, name: 'lab-1', groupId: group2.body.id })).status).toBe(201);
 
-    relay = await startTestRelay({
-      RELAY_HANDLERS: handler.url,
-      RELAY_TOKEN: relayToken,
-      RELAY_BOOT_DIR: tempDir('relay-boot'),
-      S3_ENDPOINT: store.url,
-      S3_BUCKET: BUCKET,
-    });
+    relay = await site.startRelay();
   }, 120_000);
 
   afterAll(async () => {
     await relay?.stop();
-    await handler?.stop();
-    await store?.close();
+    await site?.stop();
   });
 
   const script = async (mac: string) => {
@@ -137,14 +127,7 @@ describe('firmware from the object store, verified before it is served', { timeo
   });
   it('deletes the firmware no configuration names any more, and keeps what is in service', async () => {
     // A relay that sweeps every second, with leftovers of a firmware retired long ago and a dead download.
-    const sweeping = await startTestRelay({
-      RELAY_HANDLERS: handler.url,
-      RELAY_TOKEN: await createToken(admin, 'relay'),
-      RELAY_BOOT_DIR: tempDir('relay-boot'),
-      S3_ENDPOINT: store.url,
-      S3_BUCKET: BUCKET,
-      RELAY_FIRMWARE_SYNC_INTERVAL_MS: '1000',
-    });
+    const sweeping = await site.startRelay({ RELAY_FIRMWARE_SYNC_INTERVAL_MS: '1000' });
     try {
       const boot = async (mac: string) => (await fetch(`${sweeping.http}/boot.ipxe?mac=${mac}`)).text();
       const blobs = join(sweeping.cacheDir, 'firmware', 'blobs');

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RawTftpClient } from '../emulator/tftp-client';
 import { randomFile, sha256, tempDir } from './support/files';
-import { RawTftpClient } from './support/raw-tftp';
 import { startTestRelay, type TestRelay } from './support/relay-process';
 
 const run = promisify(execFile);

@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, type ApiClient, createToken, type HandlerProcess, startHandler } from '../support/handler';
 import { emulateBoot } from '../emulator/thin-client';
+import type { ApiClient } from '../support/handler';
+import { freePort } from '../support/ports';
 import { randomFile, sha256, tempDir } from './support/files';
-import { freeUdpPort } from './support/ports';
-import { startTestRelay, type TestRelay } from './support/relay-process';
-import { seedTerminals, startFirmwareBucket } from './support/site';
+import type { TestRelay } from './support/relay-process';
+import { type FirmwareSite, seedTerminals, startFirmwareSite } from './support/site';
 
 const MAC = 'aa:bb:cc:00:30:01';
 
 describe('a thin client boots end to end through proxyDHCP, TFTP and HTTP', { timeout: 120_000 }, () => {
-  let store: Awaited<ReturnType<typeof startFirmwareBucket>>;
-  let handler: HandlerProcess;
+  let site: FirmwareSite;
   let admin: ApiClient;
   let relay: TestRelay;
   let loader: Buffer;
@@ -20,26 +19,20 @@ describe('a thin client boots end to end through proxyDHCP, TFTP and HTTP', { ti
   const firmware = randomBytes(3 * 1024 * 1024 + 5);
 
   beforeAll(async () => {
-    store = await startFirmwareBucket();
-    await store.put('fw/tc-os-7.img', firmware);
-
-    handler = await startHandler();
-    admin = apiClient(handler.url, handler.adminToken);
-    const relayToken = await createToken(admin, 'relay');
+    site = await startFirmwareSite();
+    admin = site.admin;
+    await site.store.put('fw/tc-os-7.img', firmware);
     await seedTerminals(admin, [MAC], { name: 'tc-os', version: '7.0', objectKey: 'fw/tc-os-7.img', sha256: sha256(firmware), size: firmware.length });
 
     const boot = tempDir('relay-boot');
     loader = randomFile(boot, 'snponly.efi', 200_000);
-    clientPort = await freeUdpPort();
-    relay = await startTestRelay({
-      RELAY_HANDLERS: handler.url,
-      RELAY_TOKEN: relayToken,
+    clientPort = await freePort('udp');
+    relay = await site.startRelay({
       RELAY_BOOT_DIR: boot,
-      S3_ENDPOINT: store.url,
       RELAY_PROXYDHCP: 'on',
       RELAY_DHCP_HOST: '127.0.0.1',
-      RELAY_DHCP_PORT: String(await freeUdpPort()),
-      RELAY_PXE_PORT: String(await freeUdpPort()),
+      RELAY_DHCP_PORT: String(await freePort('udp')),
+      RELAY_PXE_PORT: String(await freePort('udp')),
       RELAY_DHCP_CLIENT_PORT: String(clientPort),
       RELAY_ADVERTISE_ADDRESS: '127.0.0.1',
     });
@@ -47,8 +40,7 @@ describe('a thin client boots end to end through proxyDHCP, TFTP and HTTP', { ti
 
   afterAll(async () => {
     await relay?.stop();
-    await handler?.stop();
-    await store?.close();
+    await site?.stop();
   });
 
   const ports = () => {

@@ -1,8 +1,8 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAck, encodeRequest } from '../../relay/tftp/codec';
+import { RawTftpClient } from '../emulator/tftp-client';
 import { randomFile, sha256, tempDir } from './support/files';
-import { RawTftpClient } from './support/raw-tftp';
 import { startTestRelay, type TestRelay } from './support/relay-process';
 
 /** Seeded so a failure can be replayed. */

@@ -2,8 +2,8 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAck, encodeError, encodeRequest, TftpError } from '../../relay/tftp/codec';
+import { RawTftpClient } from '../emulator/tftp-client';
 import { randomFile, tempDir } from './support/files';
-import { RawTftpClient } from './support/raw-tftp';
 import { startTestRelay, type TestRelay } from './support/relay-process';
 
 describe.each(['thread', 'node'])('TFTP protocol, driven packet by packet (transfers on %s I/O)', { timeout: 60_000 }, (io) => {

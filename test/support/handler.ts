@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jsonClient } from './json-client';
 import { freePort } from './ports';
 import { startNodeScript, waitFor, type Started } from '../../infra/local/processes';
 
@@ -57,23 +58,10 @@ export async function startHandler(options: { env?: Record<string, string>; data
   return handle;
 }
 
-/** A small JSON client for the admin API. */
+/** The admin API of a handler at baseUrl, called with one token. */
 export function apiClient(baseUrl: string, token: string) {
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(baseUrl + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json: any = null; // eslint-disable-line @typescript-eslint/no-explicit-any
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = text;
-    }
-    return { status: res.status, headers: res.headers, body: json };
-  };
+  const request = jsonClient((path, init) => fetch(baseUrl + path, init));
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => request(method, path, { token, body, headers });
   return {
     get: (path: string, headers?: Record<string, string>) => call('GET', path, undefined, headers),
     post: (path: string, body: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),

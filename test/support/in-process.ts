@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../db/client';
 import { createApp, type AppDeps } from '../../functions/app';
 import { bootstrapAdminToken } from '../../functions/services/tokens';
+import { jsonClient } from './json-client';
 
 /**
  * The handler app on a real libSQL file in a temp folder, driven through
@@ -15,24 +16,6 @@ export async function inProcessHandler(overrides: Partial<AppDeps> = {}) {
   const adminToken = 'tdm_in_process_admin';
   await bootstrapAdminToken(db, 'primary', new Date(), adminToken);
   const app = createApp({ db, serverId: 'primary', role: 'primary', now: () => new Date(), log: () => {}, ...overrides });
-  const request = async (method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
-    const res = await app.request(path, {
-      method,
-      headers: {
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...options.headers,
-      },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await res.text();
-    let body: any = null; // eslint-disable-line @typescript-eslint/no-explicit-any
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = text;
-    }
-    return { status: res.status, headers: res.headers, body };
-  };
+  const request = jsonClient((path, init) => app.request(path, init));
   return { app, db, dir, adminToken, request, close: () => db.close() };
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedMigrations } from '../../db/embedded-migrations';
 import { bootDocumentSchema } from '../../functions/domain/boot-document';
 import { startHranaServer, type HranaServer } from '../support/hrana-server';
+import { jsonClient } from '../support/json-client';
 import { licensePayload, testVendor, type TestVendor } from '../support/licensing';
 
 const run = promisify(execFile);
@@ -58,18 +59,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const call = async (method: string, path: string, token?: string, body?: unknown) => {
-  const res = await mf!.dispatchFetch(`http://handler.test${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
-};
+const request = jsonClient((path, init) => mf!.dispatchFetch(`http://handler.test${path}`, init));
+const call = (method: string, path: string, token?: string, body?: unknown) => request(method, path, { token, body });
 
 describe('the Workers bundle in workerd', () => {
   it('is a single module of reasonable size', () => {

@@ -1,5 +1,5 @@
+import { freePort } from '../../support/ports';
 import { tempDir } from './files';
-import { freeTcpPort, freeUdpPort } from './ports';
 import { type RunningProcess, startNode, waitForHttp } from './processes';
 
 export interface TestRelay {
@@ -14,8 +14,8 @@ export interface TestRelay {
 
 /** Starts a real relay process on loopback high ports. */
 export async function startTestRelay(env: Record<string, string>): Promise<TestRelay> {
-  const tftpPort = env.RELAY_TFTP_PORT ? Number(env.RELAY_TFTP_PORT) : await freeUdpPort();
-  const httpPort = env.RELAY_HTTP_PORT ? Number(env.RELAY_HTTP_PORT) : await freeTcpPort();
+  const tftpPort = env.RELAY_TFTP_PORT ? Number(env.RELAY_TFTP_PORT) : await freePort('udp');
+  const httpPort = env.RELAY_HTTP_PORT ? Number(env.RELAY_HTTP_PORT) : await freePort();
   const cacheDir = env.RELAY_CACHE_DIR ?? tempDir('relay-cache');
   const process = startNode('relay/main.ts', {
     RELAY_ID: 'relay-test',

@@ -3,9 +3,10 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startObjectStore } from '../../../infra/local/object-store';
 import { createS3Client } from '../../../relay/firmware/s3-client';
-import { tempDir } from './files';
-import { freeTcpPort } from './ports';
 import { apiClient, type ApiClient, createToken, type HandlerProcess, startHandler } from '../../support/handler';
+import { freePort } from '../../support/ports';
+import { tempDir } from './files';
+import { startTestRelay, type TestRelay } from './relay-process';
 
 export interface SiteFirmware {
   name: string;
@@ -98,7 +99,7 @@ export async function startHandlerPair(seed: (admin: ApiClient) => Promise<void>
 
 /** The local S3 object store on a free port with the firmware bucket, and an AWS SDK client for it. */
 export async function startFirmwareBucket(bucket = 'tandem-firmware') {
-  const store = await startObjectStore({ directory: tempDir('relay-s3'), port: await freeTcpPort(), buckets: [bucket] });
+  const store = await startObjectStore({ directory: tempDir('relay-s3'), port: await freePort(), buckets: [bucket] });
   const s3 = createS3Client({ endpoint: store.url, bucket, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
   return {
     url: store.url,
@@ -110,4 +111,45 @@ export async function startFirmwareBucket(bucket = 'tandem-firmware') {
       await store.close();
     },
   };
+}
+export type FirmwareBucket = Awaited<ReturnType<typeof startFirmwareBucket>>;
+
+export interface FirmwareSite {
+  store: FirmwareBucket;
+  handler: HandlerProcess;
+  admin: ApiClient;
+  /** A relay of this site, with a relay token of its own and (unless env names one) an empty boot folder. */
+  startRelay(env?: Record<string, string>): Promise<TestRelay>;
+  /** Stops the handler and closes the store (the relays are the test's to stop). */
+  stop(): Promise<void>;
+}
+
+/** One real handler and the firmware bucket: what a relay serving firmware talks to. */
+export async function startFirmwareSite(bucket?: string): Promise<FirmwareSite> {
+  const store = await startFirmwareBucket(bucket);
+  try {
+    const handler = await startHandler();
+    const admin = apiClient(handler.url, handler.adminToken);
+    return {
+      store,
+      handler,
+      admin,
+      startRelay: async (env = {}) =>
+        startTestRelay({
+          RELAY_HANDLERS: handler.url,
+          RELAY_TOKEN: await createToken(admin, 'relay'),
+          RELAY_BOOT_DIR: env.RELAY_BOOT_DIR ?? tempDir('relay-boot'),
+          S3_ENDPOINT: store.url,
+          S3_BUCKET: store.bucket,
+          ...env,
+        }),
+      async stop() {
+        await handler.stop();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }

@@ -1,12 +1,15 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { decodePacket, encodeAck, encodeRequest, type TftpOption, type TftpPacket } from '../../../relay/tftp/codec';
+import { decodePacket, encodeAck, encodeRequest, type TftpOption, type TftpPacket } from '../../relay/tftp/codec';
 
 export interface Received {
   packet: TftpPacket | { op: 'malformed'; reason: string };
   port: number;
 }
 
-/** A TFTP client made of a bare socket, for driving the protocol step by step. */
+/**
+ * A TFTP client made of a bare socket: the emulator's TFTP, and the relay tests' tool for driving
+ * the protocol step by step.
+ */
 export class RawTftpClient {
   readonly socket: Socket;
   private readonly queue: Received[] = [];
