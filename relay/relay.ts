@@ -15,7 +15,7 @@ import { TerminalBoot } from './terminal-boot';
 import { TftpServer } from './tftp/server';
 import { CheckinReporter } from './upstream/checkin-reporter';
 import { ConfigCache } from './upstream/config-cache';
-import { HandlerConfigSource } from './upstream/config-source';
+import { HandlerConfigSource } from './upstream/handler-config-source';
 import { HandlerPool } from './upstream/handler-pool';
 
 export interface TftpStatus {

@@ -87,7 +87,7 @@ function firstExternalIpv4(): string | null {
 }
 
 /** The cores this process may run on, in order. */
-export function usableCpus(): number[] {
+function usableCpus(): number[] {
   return allowedCpus() ?? Array.from({ length: availableParallelism() }, (_, i) => i);
 }
 

@@ -1,8 +1,8 @@
 import type { BootDocument } from '../functions/domain/boot-document';
+import type { BootConfig, ConfigSource } from './boot/config-source';
 import type { FirmwareStore, VerifiedFirmware } from './firmware/firmware-store';
 import type { Logger } from './observe/log';
 import type { CheckinReporter } from './upstream/checkin-reporter';
-import type { BootConfig, ConfigSource } from './upstream/config-source';
 
 export interface TerminalBootInfo extends BootConfig {
   /** The firmware the relay serves this terminal: verified, possibly older than the record. */

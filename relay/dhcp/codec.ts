@@ -1,7 +1,7 @@
 /**
  * DHCP packets (RFC 2131, options RFC 2132) as far as a PXE proxy needs them. Pure.
  */
-export const MAGIC_COOKIE = 0x63825363;
+const MAGIC_COOKIE = 0x63825363;
 
 export const DhcpMessage = { DISCOVER: 1, OFFER: 2, REQUEST: 3, DECLINE: 4, ACK: 5, NAK: 6, RELEASE: 7, INFORM: 8 } as const;
 

@@ -14,9 +14,9 @@ export interface PxeSettings {
   efiFile: string;
 }
 
-export type ClientKind = 'ipxe' | 'uefi-http' | 'uefi' | 'bios';
+type ClientKind = 'ipxe' | 'uefi-http' | 'uefi' | 'bios';
 
-export function clientKind(request: DhcpPacket): ClientKind {
+function clientKind(request: DhcpPacket): ClientKind {
   const userClass = request.options.get(DhcpOption.USER_CLASS);
   // iPXE sends the user class "iPXE" (some DHCP stacks prefix it with its length, RFC 3004).
   if (userClass && Buffer.from(userClass).toString('latin1').includes('iPXE')) return 'ipxe';
@@ -27,7 +27,7 @@ export function clientKind(request: DhcpPacket): ClientKind {
   return 'bios';
 }
 
-export function bootFileFor(kind: ClientKind, mac: string, settings: PxeSettings): string {
+function bootFileFor(kind: ClientKind, mac: string, settings: PxeSettings): string {
   const http = `http://${settings.address}:${settings.httpPort}`;
   switch (kind) {
     case 'ipxe':

@@ -1,8 +1,8 @@
 import { realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import type { OpenResult, ServedFile } from '../boot/served-file';
 import type { MemoryCache } from './memory-cache';
 import { safeRelativePath } from './safe-path';
-import { contentTypeFor, type OpenResult, type ServedFile } from './served-file';
 
 /**
  * The files of RELAY_BOOT_DIR served as they are. Nothing that resolves outside the tree
@@ -53,4 +53,19 @@ export async function serveFileAt(path: string, root: string, memory: MemoryCach
     }
   }
   return { ok: true, file };
+}
+
+function contentTypeFor(path: string): string {
+  const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
+  switch (ext) {
+    case 'json':
+      return 'application/json';
+    case 'ipxe':
+    case 'cfg':
+    case 'txt':
+    case 'conf':
+      return 'text/plain; charset=utf-8';
+    default:
+      return 'application/octet-stream';
+  }
 }

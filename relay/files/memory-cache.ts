@@ -56,7 +56,7 @@ export class MemoryCache {
 }
 
 /** A whole file in a Buffer over a SharedArrayBuffer: posted to a thread, it is shared, not copied. */
-export async function readShared(path: string): Promise<Buffer> {
+async function readShared(path: string): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();

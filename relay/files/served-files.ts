@@ -1,10 +1,10 @@
 import { parseMac } from '../../functions/domain/mac';
+import { configRefusal } from '../boot/config-refusal';
+import type { FileResolver, OpenResult, RequestContext } from '../boot/served-file';
 import type { FirmwareStore } from '../firmware/firmware-store';
 import type { TerminalBoot } from '../terminal-boot';
-import { ConfigError } from '../upstream/config-source';
 import type { BootTree } from './boot-tree';
 import { safeRelativePath } from './safe-path';
-import type { FileResolver, OpenResult, RequestContext } from './served-file';
 
 /**
  * The served namespace, the same over TFTP and HTTP:
@@ -46,10 +46,8 @@ export class ServedFiles implements FileResolver {
         },
       };
     } catch (error) {
-      if (error instanceof ConfigError) {
-        return { ok: false, reason: error.status === 503 ? 'unavailable' : error.status === 403 ? 'forbidden' : 'not_found', message: error.message };
-      }
-      throw error;
+      const refused = configRefusal(error);
+      return { ok: false, reason: refused.fileReason, message: refused.detail };
     }
   }
 }

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BootFirmware } from '../../functions/domain/boot-document';
+import type { OpenResult } from '../boot/served-file';
+import { writeFileAtomic } from '../files/atomic-write';
 import { serveFileAt } from '../files/boot-tree';
 import type { MemoryCache } from '../files/memory-cache';
-import type { OpenResult } from '../files/served-file';
 import type { Logger } from '../observe/log';
 import type { Counter, Metrics } from '../observe/metrics';
-import { writeFileAtomic } from '../upstream/config-cache';
 import { planSweep } from './sweep-plan';
 
 /** The firmware version that is verified and served for an object key. */
@@ -24,7 +24,7 @@ export interface VerifiedFirmware {
   verifiedAt: string;
 }
 
-export class FirmwareRejected extends Error {
+class FirmwareRejected extends Error {
   constructor(
     readonly objectKey: string,
     message: string,

@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import rangeParser from 'range-parser';
-import type { FileResolver, ServedFile } from '../files/served-file';
+import { configRefusal } from '../boot/config-refusal';
+import type { FileResolver, ServedFile } from '../boot/served-file';
 import type { Logger } from '../observe/log';
 import type { Counter, Metrics } from '../observe/metrics';
 import type { TerminalBoot } from '../terminal-boot';
-import { ConfigError } from '../upstream/config-source';
 import { bootScript, errorScript } from './ipxe-script';
 import { sendProblem } from './problem';
 
@@ -114,23 +114,14 @@ export class HttpBootServer {
     res.end(body);
   }
 
-  private configProblem(res: ServerResponse, error: unknown): void {
-    if (!(error instanceof ConfigError)) throw error;
-    const titles: Record<string, string> = {
-      invalid_mac: 'Not a MAC address',
-      unknown_terminal: 'Unknown terminal',
-      license_exhausted: 'No terminal licence available',
-      no_configuration: 'No configuration available',
-    };
-    sendProblem(res, error.status, error.code, titles[error.code] ?? 'Error', error.message, error.status === 503 ? { 'retry-after': '10' } : {});
-  }
-
   private async config(req: IncomingMessage, res: ServerResponse, mac: string): Promise<void> {
     let info;
     try {
       info = await this.deps.boot.config(mac);
     } catch (error) {
-      return this.configProblem(res, error);
+      const refused = configRefusal(error);
+      const retry: Record<string, string> = refused.retryAfterSeconds === null ? {} : { 'retry-after': String(refused.retryAfterSeconds) };
+      return sendProblem(res, refused.status, refused.code, refused.title, refused.detail, retry);
     }
     const headers = { etag: info.etag, 'x-tandem-config-source': info.source, 'x-tandem-handler': info.handler, 'x-tandem-fetched-at': info.fetchedAt };
     if (req.headers['if-none-match'] === info.etag) {
@@ -147,9 +138,9 @@ export class HttpBootServer {
     try {
       info = await this.deps.boot.withFirmware(mac);
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      const body = errorScript(error.message);
-      res.writeHead(error.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-tandem-error': error.code });
+      const refused = configRefusal(error);
+      const body = errorScript(refused.detail);
+      res.writeHead(refused.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-tandem-error': refused.code });
       res.end(body);
       return;
     }

@@ -3,7 +3,7 @@
  * RFC 2348 (blksize), RFC 2349 (timeout, tsize) and RFC 7440 (windowsize).
  * Pure: bytes in, values out. No sockets, no clock.
  */
-export const Opcode = { RRQ: 1, WRQ: 2, DATA: 3, ACK: 4, ERROR: 5, OACK: 6 } as const;
+const Opcode = { RRQ: 1, WRQ: 2, DATA: 3, ACK: 4, ERROR: 5, OACK: 6 } as const;
 
 export const TftpError = {
   NotDefined: 0,
@@ -17,7 +17,6 @@ export const TftpError = {
   OptionRefused: 8,
 } as const;
 
-export type TftpMode = 'octet' | 'netascii';
 export type TftpOption = readonly [name: string, value: string];
 
 export type TftpPacket =

@@ -3,7 +3,7 @@ import { closeSync, fstat, open as openCallback } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { promisify } from 'node:util';
-import type { FileResolver, ServedFile } from '../files/served-file';
+import type { FileResolver, ServedFile } from '../boot/served-file';
 import type { Logger } from '../observe/log';
 import type { Counter, Gauge, Metrics } from '../observe/metrics';
 import { decodePacket, encodeError, negotiateOptions, TftpError, toNetascii } from './codec';

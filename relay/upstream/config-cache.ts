@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BootDocument, bootDocumentSchema } from '../../functions/domain/boot-document';
+import { writeFileAtomic } from '../files/atomic-write';
 
 export interface CachedConfig {
   mac: string;
@@ -10,24 +10,6 @@ export interface CachedConfig {
   fetchedAt: string;
   handler: string;
   document: BootDocument;
-}
-
-/** Writes a file so that readers see the old or the new content, never a part. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
 }
 
 /** The last-known-good configuration of every terminal, one JSON file each. */

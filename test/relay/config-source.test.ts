@@ -2,10 +2,11 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BootDocument } from '../../functions/domain/boot-document';
+import { ConfigError } from '../../relay/boot/config-source';
 import { createLogger } from '../../relay/observe/log';
 import { Metrics } from '../../relay/observe/metrics';
 import { ConfigCache } from '../../relay/upstream/config-cache';
-import { ConfigError, HandlerConfigSource } from '../../relay/upstream/config-source';
+import { HandlerConfigSource } from '../../relay/upstream/handler-config-source';
 import { HandlerPool } from '../../relay/upstream/handler-pool';
 import { tempDir } from './support/files';
 

@@ -1,39 +1,13 @@
 import { createHash } from 'node:crypto';
 import { type BootDocument, bootDocumentSchema } from '../../functions/domain/boot-document';
 import { parseMac } from '../../functions/domain/mac';
+import { type BootConfig, ConfigError, type ConfigSource } from '../boot/config-source';
 import type { Logger } from '../observe/log';
 import type { Counter, Metrics } from '../observe/metrics';
 import type { ConfigCache } from './config-cache';
 import { describeFetchError, type HandlerPool } from './handler-pool';
 
-export interface BootConfig {
-  document: BootDocument;
-  etag: string;
-  /** live: a handler confirmed it for this request; cache: no handler answered, last-known-good. */
-  source: 'live' | 'cache';
-  handler: string;
-  fetchedAt: string;
-}
-
 const CONFIRMATION_REWRITE_MS = 5 * 60 * 1000;
-
-export type ConfigErrorCode = 'invalid_mac' | 'unknown_terminal' | 'license_exhausted' | 'no_configuration';
-
-/** Why a terminal gets no configuration; the protocol servers turn it into their own errors. */
-export class ConfigError extends Error {
-  constructor(
-    readonly code: ConfigErrorCode,
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Where terminal configurations come from. The protocol servers only see this. */
-export interface ConfigSource {
-  getConfig(mac: string): Promise<BootConfig>;
-}
 
 export interface HandlerConfigSourceOptions {
   relayId: string;

@@ -1,6 +1,6 @@
 /**
- * What the protocol servers (TFTP, HTTP) serve, and the one seam they ask for it.
- * They never know whether a file came from the boot tree, the firmware cache or a handler.
+ * What the protocol servers (TFTP, HTTP) serve, and the one seam they ask for it; relay/files/
+ * answers. They never know whether a file came from the boot tree, the firmware cache or a handler.
  */
 export interface ServedFile {
   size: number;
@@ -32,19 +32,4 @@ export interface RequestContext {
 
 export interface FileResolver {
   open(path: string, context: RequestContext): Promise<OpenResult>;
-}
-
-export function contentTypeFor(path: string): string {
-  const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
-  switch (ext) {
-    case 'json':
-      return 'application/json';
-    case 'ipxe':
-    case 'cfg':
-    case 'txt':
-    case 'conf':
-      return 'text/plain; charset=utf-8';
-    default:
-      return 'application/octet-stream';
-  }
 }
