@@ -9,10 +9,6 @@ import * as schema from './schema';
 
 export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
-export function defaultDatabaseUrl(serverId: string): string {
-  return `file:./data/${serverId}.db`;
-}
-
 /**
  * Opens the server's database from a libSQL URL (a `file:` path, or `libsql://` /
  * `https://` for Turso or sqld) and brings its schema up to date.

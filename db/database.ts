@@ -9,7 +9,7 @@ export type Tx = Parameters<Parameters<Orm['transaction']>[0]>[0];
  * One database of one server, whatever the runtime. Reads go straight to the
  * ORM; writes go through `write`, which serialises write transactions in this
  * process: concurrent interactive write transactions on one libSQL file fail with
- * SQLITE_BUSY (STACK.md), while a queue lets every one of them through.
+ * SQLITE_BUSY (docs/architecture.md, "Stack facts"), while a queue lets every one of them through.
  */
 export interface Database {
   orm: Orm;
@@ -26,9 +26,11 @@ export interface Database {
 /**
  * What a committed write may have changed, for those who act on it afterwards:
  * `configuration` — a local configuration change (the peer is poked);
- * `boot-documents` — stored boot documents (in-memory copies are dropped).
+ * `boot-documents` — stored boot documents (in-memory copies are dropped);
+ * `license` — the installed licence (the cached licence state is dropped);
+ * `tokens` — API tokens (cached token lookups are dropped).
  */
-export type CommitTopic = 'configuration' | 'boot-documents';
+export type CommitTopic = 'configuration' | 'boot-documents' | 'license' | 'tokens';
 
 const notedTopics = new WeakMap<object, Set<CommitTopic>>();
 

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { bootSources, changeOperations, changeStatuses, conflictKinds, displayClientTypes, failoverModes, roles } from './enums';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -32,11 +33,11 @@ export const displayClients = sqliteTable(
   {
     ...record,
     name: text('name').notNull(),
-    type: text('type', { enum: ['rdp', 'workstation', 'vnc', 'web'] }).notNull(),
+    type: text('type', { enum: displayClientTypes }).notNull(),
     settings: json<Record<string, unknown>>('settings').notNull().default(sql`'{}'`),
     /** Ordered: the terminal tries them in this order. */
     terminalServerIds: json<string[]>('terminal_server_ids').notNull().default(sql`'[]'`),
-    failoverMode: text('failover_mode', { enum: ['none', 'failover', 'instant-failover'] })
+    failoverMode: text('failover_mode', { enum: failoverModes })
       .notNull()
       .default('none'),
   },
@@ -116,7 +117,7 @@ export const apiTokens = sqliteTable(
   {
     id: text('id').primaryKey(),
     name: text('name').notNull(),
-    role: text('role', { enum: ['admin', 'operator', 'viewer', 'relay', 'peer'] }).notNull(),
+    role: text('role', { enum: roles }).notNull(),
     /** sha256 of the token; the token itself is shown once and never stored. */
     tokenHash: text('token_hash').notNull(),
     createdAt: text('created_at').notNull(),
@@ -148,7 +149,7 @@ export const terminalStatus = sqliteTable('terminal_status', {
   lastBootAt: text('last_boot_at').notNull(),
   relayId: text('relay_id').notNull(),
   firmwareVersion: text('firmware_version'),
-  source: text('source', { enum: ['live', 'cache'] }).notNull(),
+  source: text('source', { enum: bootSources }).notNull(),
 });
 
 /**
@@ -224,7 +225,7 @@ export const changeLog = sqliteTable(
     changeId: text('change_id').notNull(),
     entity: text('entity').notNull(),
     recordId: text('record_id').notNull(),
-    operation: text('operation', { enum: ['create', 'update', 'delete'] }).notNull(),
+    operation: text('operation', { enum: changeOperations }).notNull(),
     before: json<Record<string, unknown>>('before'),
     /** The record's state after the change; null is a tombstone. */
     after: json<Record<string, unknown>>('after'),
@@ -240,7 +241,7 @@ export const changeLog = sqliteTable(
     /** When this server applied a pulled change; null for its own. */
     receivedAt: text('received_at'),
     /** applied; superseded (arrived after a later change to the record); failed (see error). */
-    status: text('status', { enum: ['applied', 'superseded', 'failed'] }).notNull().default('applied'),
+    status: text('status', { enum: changeStatuses }).notNull().default('applied'),
     error: text('error'),
     revertOf: text('revert_of'),
   },
@@ -295,7 +296,7 @@ export const syncConflicts = sqliteTable(
     id: text('id').primaryKey(),
     /** The two change ids, sorted: both servers name a conflict the same way. */
     pairKey: text('pair_key').notNull(),
-    kind: text('kind', { enum: ['concurrent', 'unique'] }).notNull(),
+    kind: text('kind', { enum: conflictKinds }).notNull(),
     entity: text('entity').notNull(),
     recordId: text('record_id').notNull(),
     local: json<Record<string, unknown>>('local').notNull(),
@@ -311,4 +312,3 @@ export const syncConflicts = sqliteTable(
 
 export type ChangeLogEntry = typeof changeLog.$inferSelect;
 export type RecordHead = typeof recordHeads.$inferSelect;
-export type SyncConflict = typeof syncConflicts.$inferSelect;

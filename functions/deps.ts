@@ -1,6 +1,44 @@
 import type { Database } from '../db/database';
-import type { AppDeps, Log } from './http/context';
 import type { HandlerSettings } from './settings';
+
+/** Structured log: one JSON object a line. */
+export type Log = (entry: Record<string, unknown>) => void;
+
+/**
+ * Where a server keeps its view of which terminals hold a valid lease:
+ * `process` in memory (a Node handler, its database's only writer), `database`
+ * read on every check (Workers, or a libSQL server other processes may write).
+ */
+export type LeaseView = 'process' | 'database';
+
+export interface LicensingSettings {
+  /** TANDEM_LICENSE_PUBLIC_KEY: the vendor key licences are signed with. */
+  publicKey: string;
+  /** TANDEM_LEASE_TTL_SECONDS: a lease not renewed by a check-in expires after this long. */
+  leaseTtlSeconds: number;
+  /** TANDEM_LICENSE_GRACE_DAYS: how long an expired licence keeps serving. */
+  graceDays: number;
+  /** `process` on Node (one writer per database), `database` on Workers. */
+  leaseView: LeaseView;
+}
+
+/** What createApp is handed: everything the handler touches outside itself. */
+export interface AppDeps {
+  db: Database;
+  serverId: string;
+  role: 'primary' | 'secondary';
+  now: () => Date;
+  log: Log;
+  /** The other server of the pair (TANDEM_PEER_URL) and a `peer` token it accepts (TANDEM_PEER_TOKEN). */
+  peerUrl?: string;
+  peerToken?: string;
+  /** Licence key, lease lifetime, grace period, lease view; defaults in licensingSettings. */
+  licensing?: Partial<LicensingSettings>;
+  /** Mounts a reference route for `npm run bench:config`; off in production. */
+  benchReference?: boolean;
+  /** Changes per pulled batch (TANDEM_SYNC_BATCH). */
+  syncBatchSize?: number;
+}
 
 /** What createApp needs, from the settings both runtimes read; the same on Node and on Workers. */
 export function appDepsFrom(settings: HandlerSettings, db: Database, log: Log): AppDeps {

@@ -5,11 +5,8 @@ import { openDatabase } from '../db/client';
 import { createApp } from './app';
 import { appDepsFrom } from './deps';
 import { jsonLogger } from './log';
-import { licensingOf } from './services/license';
-import { serverIdentityOf } from './services/server-identity';
 import { bootstrapAdminToken, bootstrapPeerToken } from './services/tokens';
 import { handlerSettings } from './settings';
-import { pullFromPeer, startSyncTimer } from './sync/engine';
 
 /** The handler on Node: database, bootstrap token, HTTP server, graceful shutdown. */
 async function main(): Promise<void> {
@@ -30,17 +27,17 @@ async function main(): Promise<void> {
   if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);
 
   const deps = appDepsFrom(settings, db, log);
+  const app = createApp(deps);
+  const { identity, licensing, sync } = app.services;
   // Made once at first start, then read: what a licence binds this server to.
-  const identity = await serverIdentityOf(db, deps.now);
+  const { installationId } = await identity.get();
   // This process is the only writer of its database, so it keeps the lease view in memory, rebuilt here.
-  const licensing = licensingOf(deps);
   await licensing.leases.ready();
   const license = await licensing.health();
-  log({ msg: 'licensing', installationId: identity.installationId, mode: license.mode, license: license.state, licenseId: license.licenseId, warnings: license.warnings });
-  const app = createApp(deps);
+  log({ msg: 'licensing', installationId, mode: license.mode, license: license.state, licenseId: license.licenseId, warnings: license.warnings });
   // Catch up with the peer at once, then on every tick; pokes carry writes in between.
-  const stopSyncTimer = startSyncTimer(deps, settings.syncIntervalMs);
-  void pullFromPeer(deps);
+  const stopSyncTimer = sync.startTimer(settings.syncIntervalMs);
+  void sync.requestPull();
   const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, (info) => {
     log({ msg: 'listening', url: `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`, role: settings.role });
   });

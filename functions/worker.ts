@@ -4,14 +4,13 @@ import { wrapDatabase } from '../db/database';
 import { embeddedMigrations } from '../db/embedded-migrations';
 import { migrateEmbedded } from '../db/migrate-embedded';
 import * as schema from '../db/schema';
-import { createApp, type AppDeps, type TandemApp } from './app';
+import { createApp, type TandemApp } from './app';
 import { appDepsFrom } from './deps';
 import { DomainError } from './domain/errors';
 import { problemResponse } from './http/problem';
 import { jsonLogger } from './log';
 import { bootstrapAdminToken, bootstrapPeerToken } from './services/tokens';
 import { handlerSettings } from './settings';
-import { pullFromPeer } from './sync/engine';
 
 /** The bindings of wrangler.toml: vars per environment, the rest as `wrangler secret put`. */
 export interface Env {
@@ -31,9 +30,9 @@ export interface Env {
 // One app per isolate, built on its first request (Workers allow no I/O at start-up): the
 // database client, migrations and the bootstrap token, then the same createApp as on Node.
 // A failed start is forgotten so that the next request tries again.
-let started: Promise<{ app: TandemApp; deps: AppDeps }> | undefined;
+let started: Promise<TandemApp> | undefined;
 
-async function start(env: Env): Promise<{ app: TandemApp; deps: AppDeps }> {
+async function start(env: Env): Promise<TandemApp> {
   const settings = handlerSettings({ ...env, DATABASE_URL: databaseUrlOf(env) });
   const log = jsonLogger({ component: 'handler', runtime: 'workers', serverId: settings.serverId });
   const client = createClient({ url: settings.databaseUrl, authToken: settings.databaseAuthToken });
@@ -47,8 +46,7 @@ async function start(env: Env): Promise<{ app: TandemApp; deps: AppDeps }> {
   }
   if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);
   log({ msg: 'started', role: settings.role });
-  const deps = appDepsFrom(settings, db, log);
-  return { app: createApp(deps), deps };
+  return createApp(appDepsFrom(settings, db, log));
 }
 
 function databaseUrlOf(env: Env): string {
@@ -63,7 +61,7 @@ function databaseUrlOf(env: Env): string {
   return url;
 }
 
-function app(env: Env): Promise<{ app: TandemApp; deps: AppDeps }> {
+function app(env: Env): Promise<TandemApp> {
   started ??= start(env).catch((err: unknown) => {
     started = undefined;
     throw err;
@@ -75,7 +73,7 @@ export default {
   async fetch(request, env, ctx) {
     let handler: TandemApp;
     try {
-      handler = (await app(env)).app;
+      handler = await app(env);
     } catch (err) {
       const detail = err instanceof DomainError ? err.detail : `The handler could not start: ${String((err as Error)?.message ?? err)}`;
       const problem = new DomainError(503, err instanceof DomainError ? err.code : 'start_failed', detail);
@@ -88,7 +86,6 @@ export default {
   async scheduled(_controller, env, ctx) {
     // The cron trigger of wrangler.toml: the periodic safety net of peer synchronisation
     // (mirrored: the secondary pulls from the primary; full: each pulls from the other).
-    const { deps } = await app(env);
-    ctx.waitUntil(pullFromPeer(deps));
+    ctx.waitUntil((await app(env)).services.sync.requestPull());
   },
 } satisfies ExportedHandler<Env>;

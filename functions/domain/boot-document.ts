@@ -1,12 +1,11 @@
 import { z } from 'zod';
+import { displayClientTypes, failoverModes } from '../../db/enums';
 
 /**
  * The resolved configuration a relay hands to a terminal: inheritance applied,
  * display clients expanded with their terminal servers, firmware located.
  * Shared by the handlers (which build it) and the relays (which cache and serve it).
  */
-export const failoverModes = ['none', 'failover', 'instant-failover'] as const;
-export const displayClientTypes = ['rdp', 'workstation', 'vnc', 'web'] as const;
 
 export const bootTerminalServerSchema = z.object({
   id: z.string(),

@@ -30,10 +30,6 @@ export function parseHlc(text: string): Hlc {
   return { wall: Number(m[1]), counter: Number(m[2]), node: m[3] };
 }
 
-export function isHlc(text: unknown): text is string {
-  return typeof text === 'string' && PATTERN.test(text);
-}
-
 /** Orders by wall, then counter, then node: a total order on stamps. */
 export function compareHlc(a: Hlc, b: Hlc): number {
   if (a.wall !== b.wall) return a.wall < b.wall ? -1 : 1;

@@ -11,6 +11,9 @@ import { signedDocumentSchema, verifyDocument } from './signing';
  *   { "payload": <LicensePayload>, "signature": "<Ed25519 over canonicalJson(payload), base64url>" }
  */
 export const LICENSE_FORMAT = 'tandem-license/1';
+/** The one licence record, a configuration record that synchronisation carries to the peer. */
+export const LICENSE_ENTITY = 'license';
+export const LICENSE_RECORD_ID = 'installed';
 /** Without a licence a deployment runs in demo mode: one server, this many terminals. */
 export const DEMO_TERMINALS = 5;
 /**

@@ -1,3 +1,5 @@
+import { DomainError } from './errors';
+
 /**
  * MAC addresses arrive in every spelling firmware and admins use:
  * `aa:bb:cc:dd:ee:ff`, `AA-BB-CC-DD-EE-FF`, `aabb.ccdd.eeff`, `aabbccddeeff`.
@@ -17,8 +19,11 @@ export function parseMac(text: string): string | null {
   return hex.match(/../g)!.join(':');
 }
 
-export function isMac(text: string): boolean {
-  return parseMac(text) !== null;
+/** The normalised MAC of a request, or a 400 naming the field. */
+export function requireMac(text: string, field = 'mac'): string {
+  const mac = parseMac(text);
+  if (!mac) throw new DomainError(400, 'invalid_mac', `"${text}" is not a MAC address; use aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF or aabbccddeeff.`, { field });
+  return mac;
 }
 
 /** The 6 bytes of a normalised or raw MAC (for DHCP chaddr). */

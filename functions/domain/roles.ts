@@ -1,4 +1,6 @@
-export const roles = ['admin', 'operator', 'viewer', 'relay', 'peer'] as const;
+import { roles } from '../../db/enums';
+
+export { roles };
 export type Role = (typeof roles)[number];
 
 /** Who may do what, by intent; routes pick one of these instead of listing roles ad hoc. */

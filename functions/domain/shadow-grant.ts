@@ -9,7 +9,6 @@ import { signedDocumentSchema, signDocument, verifyDocument, type SignedDocument
  */
 export const SHADOW_FORMAT = 'tandem-shadow/1';
 export const shadowModes = ['view-only', 'interactive'] as const;
-export type ShadowMode = (typeof shadowModes)[number];
 
 export const shadowGrantPayloadSchema = z
   .object({

@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
 import { DomainError } from '../domain/errors';
-import { licensingOf } from '../services/license';
 import type { AppEnv } from './context';
 
 /**
@@ -10,7 +9,7 @@ import type { AppEnv } from './context';
  */
 export const refuseOnMirroredSecondary: MiddlewareHandler<AppEnv> = async (c, next) => {
   const deps = c.var.deps;
-  if (deps.role === 'secondary' && (await licensingOf(deps).state()).mode === 'mirrored')
+  if (deps.role === 'secondary' && (await c.var.services.licensing.state()).mode === 'mirrored')
     throw new DomainError(
       403,
       'mirrored_secondary_read_only',

@@ -1,5 +1,5 @@
-import { createRoute, type OpenAPIHono, type RouteConfig, type z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import { createRoute, type OpenAPIHono, type RouteConfig, type RouteHandler, type z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { DomainError } from '../domain/errors';
 import type { Access } from '../domain/roles';
 import { authorize } from './auth';
@@ -19,6 +19,8 @@ export interface RouteDeclaration {
   writes?: boolean;
   request?: RouteConfig['request'];
   responses?: RouteConfig['responses'];
+  /** Runs after authorisation, before the handler (e.g. hono's etag). */
+  middleware?: MiddlewareHandler<AppEnv>[];
 }
 
 export interface DeclaredRoute {
@@ -31,13 +33,14 @@ export interface DeclaredRoute {
 /** Every route of the app, with the roles it accepts; a route not listed here fails the route-table test. */
 export type RouteTable = DeclaredRoute[];
 
-// Handlers are typed loosely: the zod schemas validate at the edge, and the
-// response shapes are documented rather than enforced by the compiler.
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type ValidatedInput = { out: { json: any; query: any; param: any; header: any } };
-type Handler = (c: Context<AppEnv, string, ValidatedInput>) => Response | Promise<Response>;
+/** The route a declaration makes, as @hono/zod-openapi types its handler's input. */
+type RouteOf<D extends RouteDeclaration> = { method: D['method']; path: D['path']; request: D['request']; responses: { 200: { description: string } } };
 
-export function declareRoute(app: OpenAPIHono<AppEnv>, table: RouteTable, decl: RouteDeclaration, handler: Handler): void {
+// A handler gets its input typed from the declaration's schemas; response shapes are documented
+// in the declaration rather than enforced by the compiler.
+type HandlerOf<D extends RouteDeclaration> = (c: Parameters<RouteHandler<RouteOf<D>, AppEnv>>[0]) => Response | Promise<Response>;
+
+export function declareRoute<const D extends RouteDeclaration>(app: OpenAPIHono<AppEnv>, table: RouteTable, decl: D, handler: HandlerOf<D>): void {
   const route = createRoute({
     method: decl.method,
     path: decl.path,
@@ -47,18 +50,17 @@ export function declareRoute(app: OpenAPIHono<AppEnv>, table: RouteTable, decl: 
     responses: decl.responses ?? { 200: { description: 'OK' } },
     // A write is refused on a mirrored secondary whatever route it is: declaring
     // `writes: true` is all a new route needs to be covered.
-    middleware: (decl.writes ? [authorize(decl.access), refuseOnMirroredSecondary] : [authorize(decl.access)]) as never,
+    middleware: [authorize(decl.access), ...(decl.writes ? [refuseOnMirroredSecondary] : []), ...(decl.middleware ?? [])] as never,
     'x-roles': decl.access,
     'x-writes': decl.writes ?? false,
     security: decl.access === 'public' ? [] : [{ bearer: [] }],
   });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  app.openapi(route, handler as any);
+  app.openapi(route, handler as never);
   table.push({ method: decl.method, path: decl.path, access: decl.access, writes: decl.writes ?? false });
 }
 
 /** A required JSON request body validated by `schema`. */
-export const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
+export const jsonBody = <S extends z.ZodType>(schema: S) => ({ required: true, content: { 'application/json': { schema } } }) as const;
 
 /** Validation failures become one problem document naming every wrong field. */
 export function validationHook(result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] }; target?: string }) {

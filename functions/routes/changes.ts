@@ -6,7 +6,6 @@ import { access } from '../domain/roles';
 import { actorOf, type AppEnv } from '../http/context';
 import { historyFilter, pageOf, pageQuery, periodQuery } from './paging';
 import { declareRoute, type RouteTable } from '../http/route';
-import { LICENSE_ENTITY, licenseChanged } from '../services/license';
 import { revertChange } from '../services/revert';
 
 const problem = { description: 'Problem document (RFC 9457)' };
@@ -89,7 +88,6 @@ export function mountChanges(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
       const id = c.req.valid('param').id;
       const force = c.req.valid('query').force === 'true';
       const result = await db.write((tx) => revertChange(tx, { serverId, actor: actorOf(c.var.principal), at: now() }, id, force));
-      if (result.change.entity === LICENSE_ENTITY) licenseChanged(c.var.deps);
       return c.json(result, 201);
     },
   );

@@ -1,23 +1,18 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { terminals } from '../../db/schema';
 import { notFound } from '../domain/errors';
-import { DEMO_LICENSE_PUBLIC_KEY, expiryOf, licenseFileSchema, licensedTerminals, servingRefusal } from '../domain/license';
-import { parseMac } from '../domain/mac';
+import { DEMO_LICENSE_PUBLIC_KEY, expiryOf, licenseFileSchema, licensedTerminals } from '../domain/license';
 import { access } from '../domain/roles';
-import { shadowGrantPayload, shadowModes, signShadowGrant } from '../domain/shadow-grant';
-import { actorOf, type AppDeps, type AppEnv } from '../http/context';
+import { shadowModes } from '../domain/shadow-grant';
+import type { AppDeps } from '../deps';
+import { requireMac } from '../domain/mac';
+import { actorOf, type AppEnv } from '../http/context';
 import { declareRoute, jsonBody, type RouteTable } from '../http/route';
-import { recordAudit } from '../services/audit';
-import { licensingOf } from '../services/license';
-import { serverIdentityOf } from '../services/server-identity';
-import { requireMac } from './boot';
+import type { Licensing } from '../services/license';
+import { grantShadow } from '../services/shadow-grants';
+import { pageQuery } from './paging';
 
 const problem = { description: 'Problem document (RFC 9457)' };
-const page = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+const page = z.object(pageQuery);
 
 /** The server's identity, its licence with usage per server, leases, and shadow grants. */
 export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
@@ -33,8 +28,8 @@ export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
     },
     async (c) => {
       const deps = c.var.deps;
-      const identity = await serverIdentityOf(deps.db, deps.now);
-      const licensing = licensingOf(deps);
+      const { licensing } = c.var.services;
+      const identity = await c.var.services.identity.get();
       const state = await licensing.state();
       return c.json({
         serverId: deps.serverId,
@@ -53,7 +48,7 @@ export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
     app,
     table,
     { method: 'get', path: '/api/v1/license', access: access.read, summary: 'The installed licence, with usage per server (leases / licensed count)', tags: ['licensing'] },
-    async (c) => c.json(await licenseView(c.var.deps)),
+    async (c) => c.json(await licenseView(c.var.deps, c.var.services.licensing)),
   );
 
   declareRoute(
@@ -74,8 +69,8 @@ export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
       },
     },
     async (c) => {
-      await licensingOf(c.var.deps).install(c.req.valid('json'), actorOf(c.var.principal));
-      return c.json(await licenseView(c.var.deps));
+      await c.var.services.licensing.install(c.req.valid('json'), actorOf(c.var.principal));
+      return c.json(await licenseView(c.var.deps, c.var.services.licensing));
     },
   );
 
@@ -83,7 +78,7 @@ export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
     app,
     table,
     { method: 'get', path: '/api/v1/license/usage', access: access.readOrPeer, summary: "This server's leases in use against its licensed count (the peer shows it in its licence view)", tags: ['licensing'] },
-    async (c) => c.json(await licensingOf(c.var.deps).usage()),
+    async (c) => c.json(await c.var.services.licensing.usage()),
   );
 
   declareRoute(
@@ -92,7 +87,7 @@ export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
     { method: 'get', path: '/api/v1/leases', access: access.read, summary: "This server's terminal-connection leases", tags: ['licensing'], request: { query: page } },
     async (c) => {
       const { limit, offset } = c.req.valid('query');
-      const leases = await licensingOf(c.var.deps).leases.list({ limit, offset });
+      const leases = await c.var.services.licensing.leases.list({ limit, offset });
       return c.json({
         items: leases.items.map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),
         total: leases.total,
@@ -117,7 +112,7 @@ export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
     },
     async (c) => {
       const mac = requireMac(c.req.valid('param').mac);
-      if (!(await licensingOf(c.var.deps).leases.revoke(mac, actorOf(c.var.principal)))) throw notFound('lease', mac);
+      if (!(await c.var.services.licensing.leases.revoke(mac, actorOf(c.var.principal)))) throw notFound('lease', mac);
       return c.body(null, 204);
     },
   );
@@ -139,41 +134,19 @@ export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
       responses: { 201: { description: 'The signed shadow grant' }, 403: problem, 404: problem },
     },
     async (c) => {
-      const deps = c.var.deps;
-      const { mode, ttlSeconds } = c.req.valid('json');
-      const idOrMac = c.req.valid('param').id;
-      const refusal = servingRefusal(await licensingOf(deps).state(), deps.role);
-      if (refusal) throw refusal;
-      const mac = parseMac(idOrMac);
-      const terminal =
-        (await deps.db.orm.select().from(terminals).where(eq(terminals.id, idOrMac)).get()) ??
-        (mac ? await deps.db.orm.select().from(terminals).where(eq(terminals.mac, mac)).get() : undefined);
-      if (!terminal) throw notFound('terminal', idOrMac);
-      const identity = await serverIdentityOf(deps.db, deps.now);
-      const at = deps.now();
-      const actor = actorOf(c.var.principal);
-      const payload = shadowGrantPayload({
-        grantId: crypto.randomUUID(),
-        installationId: identity.installationId,
-        serverId: deps.serverId,
-        terminal: { id: terminal.id, mac: terminal.mac, name: terminal.name },
-        grantedTo: actor,
-        mode,
-        now: at,
-        ttlSeconds,
-      });
-      const grant = await signShadowGrant(payload, identity.shadowSigningKey);
-      await deps.db.write((tx) => recordAudit(tx, deps.serverId, at, { actor, action: 'shadow.grant', entity: 'terminal', entityId: terminal.id, after: payload }));
-      return c.json({ grant, publicKey: identity.shadowPublicKey, expiresAt: payload.expiresAt }, 201);
+      const { db, role, serverId, now } = c.var.deps;
+      const { licensing, identity } = c.var.services;
+      const ctx = { serverId, actor: actorOf(c.var.principal), at: now() };
+      const grant = await grantShadow({ db, role, licensing, identity }, ctx, { terminal: c.req.valid('param').id, ...c.req.valid('json') });
+      return c.json(grant, 201);
     },
   );
 }
 
-type Usage = Awaited<ReturnType<ReturnType<typeof licensingOf>['usage']>>;
+type Usage = Awaited<ReturnType<Licensing['usage']>>;
 
 /** The licence as an admin reads it: what it says, whether it holds here, and usage per server. */
-async function licenseView(deps: AppDeps) {
-  const licensing = licensingOf(deps);
+async function licenseView(deps: AppDeps, licensing: Licensing) {
   const state = await licensing.state();
   const health = await licensing.health();
   const self = await licensing.usage();

@@ -1,12 +1,11 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { desc, eq } from 'drizzle-orm';
+import { desc } from 'drizzle-orm';
 import { pendingTerminals, terminalStatus } from '../../db/schema';
-import { notFound } from '../domain/errors';
+import { requireMac } from '../domain/mac';
 import { access } from '../domain/roles';
 import { actorOf, type AppEnv } from '../http/context';
 import { declareRoute, type RouteTable } from '../http/route';
-import { recordAudit } from '../services/audit';
-import { requireMac } from './boot';
+import { dismissPendingTerminal } from '../services/pending-terminals';
 import { pageOf, pageQuery } from './paging';
 
 const page = z.object(pageQuery);
@@ -38,14 +37,7 @@ export function mountPending(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
     async (c) => {
       const mac = requireMac(c.req.valid('param').mac);
       const { db, serverId, now } = c.var.deps;
-      const removed = await db.write(async (tx) => {
-        const row = await tx.select().from(pendingTerminals).where(eq(pendingTerminals.mac, mac)).get();
-        if (!row) return false;
-        await tx.delete(pendingTerminals).where(eq(pendingTerminals.mac, mac));
-        await recordAudit(tx, serverId, now(), { actor: actorOf(c.var.principal), action: 'pending-terminal.dismiss', entity: 'pending-terminal', entityId: mac, before: row });
-        return true;
-      });
-      if (!removed) throw notFound('pending terminal', mac);
+      await dismissPendingTerminal(db, { serverId, actor: actorOf(c.var.principal), at: now() }, mac);
       return c.body(null, 204);
     },
   );

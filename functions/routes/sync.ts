@@ -2,15 +2,16 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { syncConflicts } from '../../db/schema';
-import { DomainError, notFound } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import { access } from '../domain/roles';
 import { answersPeers } from '../domain/sync-direction';
 import { actorOf, type AppEnv } from '../http/context';
+import { keepRunning } from '../http/background';
 import { declareRoute, type RouteTable } from '../http/route';
-import { recordAudit } from '../services/audit';
-import { MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE, syncEngineFor } from '../sync/engine';
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from '../sync/pull';
 import { checkCaller, readChangesPage, readSnapshot } from '../sync/serve';
-import { loadSyncState, setPaused } from '../sync/state';
+import { acknowledgeConflict } from '../sync/conflicts';
+import { setPaused } from '../sync/state';
 import { changesPage, SCHEMA_VERSION_HEADER, SERVER_ID_HEADER, snapshotDocument } from '../sync/wire';
 
 const problem = { description: 'Problem document (RFC 9457)' };
@@ -19,26 +20,16 @@ const peerHeaders = z.object({
   [SCHEMA_VERSION_HEADER]: z.string().optional().openapi({ description: "The calling server's schema version" }),
 });
 
-/** Lets the runtime finish background work after the response (Workers); on Node it simply runs. */
-function keepRunning(c: Context<AppEnv>, work: Promise<unknown> | null): void {
-  if (!work) return;
-  try {
-    c.executionCtx.waitUntil(work);
-  } catch {
-    /* Node: no execution context, the promise runs on */
-  }
-}
-
 /** The sync API between the servers of a pair (role `peer`), and its status and controls for admins. */
 export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
   /** Peers are answered in a redundant mode, unless synchronisation is paused on this server. */
   const servingCheck = async (c: Context<AppEnv>) => {
-    const engine = syncEngineFor(c.var.deps);
-    const { mode, direction } = await engine.direction();
+    const engine = c.var.services.sync;
+    const { mode, direction } = await engine.pair.direction();
     if (!answersPeers(mode)) throw new DomainError(409, 'sync_not_licensed', `This server does not synchronise: ${direction.reason}.`, { mode });
-    if ((await loadSyncState(c.var.deps.db)).paused)
+    if (await engine.pair.paused())
       throw new DomainError(409, 'sync_paused', `Synchronisation is paused on ${c.var.deps.serverId}; it resumes when an admin resumes it there (POST /api/v1/sync/resume).`);
-    const self = await engine.identity();
+    const self = await engine.pair.identity();
     checkCaller(self, c.req.header(SERVER_ID_HEADER), c.req.header(SCHEMA_VERSION_HEADER));
     return { engine, self };
   };
@@ -104,8 +95,8 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       responses: { 200: { description: 'wait=true: what the pull did' }, 202: { description: 'Accepted; `pulling` says whether this server pulls from the peer' } },
     },
     async (c) => {
-      const engine = syncEngineFor(c.var.deps);
-      const { direction } = await engine.direction();
+      const engine = c.var.services.sync;
+      const { direction } = await engine.pair.direction();
       if (!direction.pulls) return c.json({ pulling: false, reason: direction.reason }, 202);
       if (c.req.valid('query').wait === 'true') return c.json(await engine.requestPull());
       keepRunning(c, engine.requestPull());
@@ -123,7 +114,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       summary: 'Peer URL, whether it answers, last successful sync, lag in changes and seconds, open conflicts',
       tags: ['sync'],
     },
-    async (c) => c.json(await syncEngineFor(c.var.deps).status()),
+    async (c) => c.json(await c.var.services.sync.status()),
   );
 
   declareRoute(
@@ -139,7 +130,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       responses: { 200: { description: 'What the pull did' }, 409: problem, 502: { description: 'The peer did not answer or refused' } },
     },
     async (c) => {
-      const result = await syncEngineFor(c.var.deps).runNow();
+      const result = await c.var.services.sync.runNow();
       return c.json(result);
     },
   );
@@ -160,10 +151,8 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       },
       async (c) => {
         const { db, serverId, now } = c.var.deps;
-        const at = now();
-        const state = await setPaused(db, paused, actorOf(c.var.principal), at);
-        await db.write((tx) => recordAudit(tx, serverId, at, { actor: actorOf(c.var.principal), action: paused ? 'sync.pause' : 'sync.resume', entity: 'sync', entityId: serverId }));
-        const engine = syncEngineFor(c.var.deps);
+        const state = await setPaused(db, { serverId, actor: actorOf(c.var.principal), at: now() }, paused);
+        const engine = c.var.services.sync;
         // Once paused is answered, no pull is still under way.
         if (paused) await engine.pullsSettled();
         else {
@@ -222,17 +211,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
     },
     async (c) => {
       const { db, serverId, now } = c.var.deps;
-      const id = c.req.valid('param').id;
-      const at = now();
-      const actor = actorOf(c.var.principal);
-      const row = await db.write(async (tx) => {
-        const found = await tx.select().from(syncConflicts).where(eq(syncConflicts.id, id)).get();
-        if (!found) throw notFound('conflict', id);
-        if (found.acknowledgedAt) return found;
-        const [updated] = await tx.update(syncConflicts).set({ acknowledgedAt: at.toISOString(), acknowledgedBy: actor }).where(eq(syncConflicts.id, id)).returning();
-        await recordAudit(tx, serverId, at, { actor, action: 'sync.conflict_acknowledged', entity: found.entity, entityId: found.recordId, after: { conflictId: id } });
-        return updated;
-      });
+      const row = await acknowledgeConflict(db, { serverId, actor: actorOf(c.var.principal), at: now() }, c.req.valid('param').id);
       return c.json(row);
     },
   );

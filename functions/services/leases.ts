@@ -2,11 +2,11 @@ import { and, asc, count, eq, gt, inArray, lte } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/database';
 import { terminalLeases, type TerminalLease } from '../../db/schema';
 import { decideGrants, isLeaseValid, leaseExpiry, type GrantOutcome } from '../domain/lease';
-import type { Log } from '../http/context';
+import type { LeaseView, Log } from '../deps';
 import { recordAudit } from './audit';
 
-/**
- * Where a server keeps its view of which terminals hold a valid lease:
+/*
+ * The lease view (`LeaseView`):
  * - `process`: in memory, rebuilt from the database at start and updated on every
  *   grant, renewal, expiry and revoke. Exact as long as this process is the only
  *   writer of its database (a Node handler is), and a leased terminal's boot costs
@@ -14,7 +14,6 @@ import { recordAudit } from './audit';
  * - `database`: no memory; every check reads the lease row (on Workers, where
  *   isolates are stateless and several may serve one database).
  */
-export type LeaseView = 'process' | 'database';
 
 export interface LeaseBookOptions {
   db: Database;

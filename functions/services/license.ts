@@ -1,5 +1,4 @@
 import { eq } from 'drizzle-orm';
-import type { Database } from '../../db/database';
 import { licenses, type LicenseRecord } from '../../db/schema';
 import { DomainError } from '../domain/errors';
 import { DEFAULT_LEASE_TTL_SECONDS, isLeaseValid } from '../domain/lease';
@@ -10,6 +9,8 @@ import {
   DEMO_TERMINALS,
   expiryOf,
   judgeLicenseFile,
+  LICENSE_ENTITY,
+  LICENSE_RECORD_ID,
   licensedTerminals,
   licenseProblems,
   redundancyOf,
@@ -19,31 +20,16 @@ import {
   type RedundancyMode,
 } from '../domain/license';
 import { importPublicKey, keyFingerprint } from '../domain/signing';
-import type { AppDeps } from '../http/context';
+import type { AppDeps, LicensingSettings } from '../deps';
 import { recordAudit } from './audit';
-import { LeaseBook, type LeaseView } from './leases';
-import { recordChange } from './record-change';
-import { serverIdentityOf } from './server-identity';
+import type { StoredRecord } from './entities';
+import { LeaseBook } from './leases';
+import type { ServerIdentityStore } from './server-identity';
+import { writeRecord } from './write-record';
 
-export type { RedundancyMode } from '../domain/license';
-
-/** The one licence record; a configuration record that synchronisation carries to the peer. */
-export const LICENSE_RECORD_ID = 'installed';
-export const LICENSE_ENTITY = 'license';
 /** How long a server trusts its cached licence before reading it again: a licence may arrive by synchronisation. */
 const REFRESH_MS = 5_000;
 const HOUR_MS = 3_600_000;
-
-export interface LicensingSettings {
-  /** TANDEM_LICENSE_PUBLIC_KEY: the vendor key licences are signed with. */
-  publicKey: string;
-  /** TANDEM_LEASE_TTL_SECONDS: a lease not renewed by a check-in expires after this long. */
-  leaseTtlSeconds: number;
-  /** TANDEM_LICENSE_GRACE_DAYS: how long an expired licence keeps serving. */
-  graceDays: number;
-  /** `process` on Node (one writer per database), `database` on Workers. */
-  leaseView: LeaseView;
-}
 
 /** Workers isolates are stateless: keep no lease view in memory there. */
 const onWorkers = () => typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
@@ -73,7 +59,9 @@ export interface LicenseState {
 /**
  * Licensing of one server: the installed licence (cached, re-read every few
  * seconds), its leases, and the decisions the boot API and the write routes ask
- * for. One instance per database per process (see licensingOf).
+ * for. Built once per app (`createServices`); a committed write of the licence
+ * record (`license` commit topic: an install, a revert, a pulled change) drops
+ * the cached state.
  */
 export class Licensing {
   readonly settings: LicensingSettings;
@@ -86,8 +74,12 @@ export class Licensing {
   private lastExpiryNote = '';
   private lastExhaustedNote = -Infinity;
 
-  constructor(private readonly deps: AppDeps) {
+  constructor(
+    private readonly deps: AppDeps,
+    private readonly identity: ServerIdentityStore,
+  ) {
     this.settings = licensingSettings(deps.licensing);
+    deps.db.onCommitted('license', () => this.forget());
     this.publicKey = importPublicKey(this.settings.publicKey);
     this.publicKey.catch(() => undefined);
     this.leases = new LeaseBook({
@@ -144,8 +136,8 @@ export class Licensing {
     return state;
   }
 
-  /** Drops the cached licence: call after the licence record changed (an install, or synchronisation). */
-  forget(): void {
+  /** Drops the cached licence once the licence record changed. */
+  private forget(): void {
     this.generation++;
     this.current = null;
     this.loading = null;
@@ -170,8 +162,8 @@ export class Licensing {
   }
 
   private async load(): Promise<LicenseState> {
-    const { db, role, now } = this.deps;
-    const identity = await serverIdentityOf(db, now);
+    const { db, role } = this.deps;
+    const identity = await this.identity.get();
     const record = (await db.orm.select().from(licenses).where(eq(licenses.id, LICENSE_RECORD_ID)).get()) ?? null;
     if (!record) return { record: null, license: null, mode: 'demo', problem: null, licensed: DEMO_TERMINALS, installationId: identity.installationId };
     let file: unknown = null;
@@ -268,8 +260,8 @@ export class Licensing {
   }
 
   /**
-   * A relay's check-in: renews the terminal's lease in the check-in's own
-   * transaction (see checkIn in routes/boot.ts), or grants one when it has none
+   * After a relay's check-in: the lease was renewed in the check-in's own
+   * transaction (`LeaseBook.renewIn`), or is granted here when it has none
    * (a terminal that booted from a relay's cache still uses a connection).
    * Refusals are reported, not thrown: a check-in always records the boot.
    */
@@ -299,7 +291,7 @@ export class Licensing {
   async install(file: unknown, actor: string): Promise<LicenseState> {
     const { db, serverId, role, now, peerUrl } = this.deps;
     const at = now();
-    const identity = await serverIdentityOf(db, now);
+    const identity = await this.identity.get();
     const license = await checkLicenseForInstall(file, {
       publicKey: await this.publicKey,
       installationId: identity.installationId,
@@ -322,11 +314,8 @@ export class Licensing {
       const next: LicenseRecord = previous
         ? { ...previous, licenseId: license.licenseId, file: text, version: previous.version + 1, updatedAt: stamp }
         : { id: LICENSE_RECORD_ID, licenseId: license.licenseId, file: text, version: 1, createdAt: stamp, updatedAt: stamp };
-      if (previous) await tx.update(licenses).set(next).where(eq(licenses.id, LICENSE_RECORD_ID));
-      else await tx.insert(licenses).values(next);
-      await recordChange(tx, { serverId, actor, at }, { entity: LICENSE_ENTITY, id: LICENSE_RECORD_ID, operation: previous ? 'update' : 'create', before: previous, after: next });
+      await writeRecord(tx, { serverId, actor, at }, { entity: LICENSE_ENTITY, id: LICENSE_RECORD_ID, previous: previous as StoredRecord | null, next: next as StoredRecord });
     });
-    this.forget();
     return this.state();
   }
 
@@ -362,28 +351,4 @@ function expiryWarning(license: LicensePayload, expiry: Expiry): string {
   return expiry.state === 'grace'
     ? `license_grace_period: licence ${license.licenseId} expired at ${expiry.expiresAt}; it keeps serving until ${expiry.graceEndsAt}, then refuses new leases. Install a renewed licence.`
     : `license_expired: licence ${license.licenseId} expired at ${expiry.expiresAt} and its grace period ended at ${expiry.graceEndsAt}; new leases are refused.`;
-}
-
-const instances = new WeakMap<Database, Licensing>();
-
-/** The licensing of the server whose database this is (one per database per process). */
-export function licensingOf(deps: AppDeps): Licensing {
-  let licensing = instances.get(deps.db);
-  if (!licensing) instances.set(deps.db, (licensing = new Licensing(deps)));
-  return licensing;
-}
-
-/**
- * The redundancy this server runs with, for synchronisation and the write
- * routes: `demo` without a licence (or with one whose signature does not verify
- * with this server's key), else the licence's `none` / `mirrored` / `full`
- * (every enterprise licence is `full`). Answered from memory; re-read every few seconds.
- */
-export async function redundancyMode(deps: AppDeps): Promise<RedundancyMode> {
-  return (await licensingOf(deps).state()).mode;
-}
-
-/** Call after synchronisation applied a change to the `license` entity, so that it takes effect at once. */
-export function licenseChanged(deps: Pick<AppDeps, 'db'>): void {
-  instances.get(deps.db)?.forget();
 }

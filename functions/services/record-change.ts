@@ -1,6 +1,6 @@
 import type { Tx } from '../../db/database';
 import type { ChangeLogEntry } from '../../db/schema';
-import { recordAudit } from './audit';
+import { recordAudit, type AuditEntry } from './audit';
 import { appendLocalChange, type LocalChange } from './change-log';
 
 export interface ChangeContext {
@@ -9,23 +9,25 @@ export interface ChangeContext {
   at: Date;
 }
 
-/** What a write changed; `revertOf` names the change it undoes (`POST /api/v1/changes/{id}/revert`). */
-export type RecordChange = LocalChange;
-
-/**
- * Every configuration write passes through here inside its transaction: the
- * audit event and the change-log entry the peer pulls are written with it, and
- * the peer is poked once the transaction commits.
- */
-export async function recordChange(tx: Tx, ctx: ChangeContext, change: RecordChange): Promise<ChangeLogEntry> {
-  const entry = await appendLocalChange(tx, ctx, change);
-  await recordAudit(tx, ctx.serverId, ctx.at, {
-    actor: ctx.actor,
+/** The audit event of a configuration change, the same whether it was made here or pulled from the peer. */
+export function auditOfChange(change: { entity: string; recordId: string; operation: string; before?: unknown; after?: unknown; revertOf?: string | null; actor: string }): AuditEntry {
+  return {
+    actor: change.actor,
     action: change.revertOf ? `${change.entity}.revert` : `${change.entity}.${change.operation}`,
     entity: change.entity,
-    entityId: change.id,
+    entityId: change.recordId,
     before: change.before,
     after: change.after,
-  });
+  };
+}
+
+/**
+ * Every configuration write made on this server ends here, inside its transaction: the
+ * change-log entry the peer pulls and the audit event are written with it, and the peer is
+ * poked once the transaction commits.
+ */
+export async function recordChange(tx: Tx, ctx: ChangeContext, change: LocalChange): Promise<ChangeLogEntry> {
+  const entry = await appendLocalChange(tx, ctx, change);
+  await recordAudit(tx, ctx.serverId, ctx.at, auditOfChange({ ...change, recordId: change.id, actor: ctx.actor }));
   return entry;
 }

@@ -1,12 +1,12 @@
-import { eq, inArray, notInArray } from 'drizzle-orm';
+import { inArray, notInArray } from 'drizzle-orm';
 import { noteForCommit, type Orm, type Tx } from '../../db/database';
 import { insertMany } from '../../db/insert-many';
-import { displayClients, firmwarePackages, resolvedConfigs, terminalGroups, terminals, terminalServers } from '../../db/schema';
+import { displayClients, firmwarePackages, resolvedConfigs, terminalGroups, terminals, terminalServers, type Terminal } from '../../db/schema';
 import { resolveTerminalConfig, type Catalog } from '../domain/resolve';
-import { sha256Hex } from '../http/tokens';
+import { sha256Hex } from '../domain/token';
 
 /** Which terminals a write may have changed the boot document of. */
-export type Scope = { terminalIds: string[] } | { groupIds: Set<string> } | 'all';
+export type Scope = { terminalIds?: string[]; groupIds?: Set<string> } | 'all';
 
 export async function loadCatalog(db: Orm | Tx): Promise<Catalog> {
   const [groups, clients, servers, firmware] = await Promise.all([
@@ -32,16 +32,7 @@ export async function versionOf(document: unknown): Promise<string> {
 export async function refreshResolvedConfigs(tx: Tx, scope: Scope): Promise<number> {
   noteForCommit(tx, 'boot-documents');
   const catalog = await loadCatalog(tx);
-  const selected =
-    scope === 'all'
-      ? await tx.select().from(terminals).all()
-      : 'terminalIds' in scope
-        ? scope.terminalIds.length
-          ? await tx.select().from(terminals).where(inArray(terminals.id, scope.terminalIds)).all()
-          : []
-        : scope.groupIds.size
-          ? await tx.select().from(terminals).where(inArray(terminals.groupId, [...scope.groupIds])).all()
-          : [];
+  const selected = scope === 'all' ? await tx.select().from(terminals).all() : await terminalsIn(tx, scope);
   const ids = selected.map((t) => t.id);
   const stored = new Map<string, { mac: string; configVersion: string }>();
   const storedRows =
@@ -76,9 +67,12 @@ export async function refreshResolvedConfigs(tx: Tx, scope: Scope): Promise<numb
   return changed;
 }
 
-export async function forgetResolvedConfig(tx: Tx, terminalId: string): Promise<void> {
-  noteForCommit(tx, 'boot-documents');
-  await tx.delete(resolvedConfigs).where(eq(resolvedConfigs.terminalId, terminalId));
+/** The terminals named, and those in the groups named; each once. */
+async function terminalsIn(tx: Tx, scope: { terminalIds?: string[]; groupIds?: Set<string> }): Promise<Terminal[]> {
+  const byId = new Map<string, Terminal>();
+  for (const t of await selectInChunks(scope.terminalIds ?? [], (chunk) => tx.select().from(terminals).where(inArray(terminals.id, chunk)).all())) byId.set(t.id, t);
+  for (const t of await selectInChunks([...(scope.groupIds ?? [])], (chunk) => tx.select().from(terminals).where(inArray(terminals.groupId, chunk)).all())) byId.set(t.id, t);
+  return [...byId.values()];
 }
 
 async function selectInChunks<T>(ids: string[], select: (chunk: string[]) => Promise<T[]>): Promise<T[]> {

@@ -1,15 +1,11 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Tx } from '../../db/database';
-import { changeLog, type ChangeLogEntry } from '../../db/schema';
+import { changeLog } from '../../db/schema';
 import { conflict, DomainError, notFound } from '../domain/errors';
-import { resourceSpecs } from '../routes/resource';
-import { syncedEntity } from '../sync/entities';
 import { headOf } from './change-log';
-import { recordChange, type ChangeContext } from './record-change';
-import { refreshResolvedConfigs } from './resolved-configs';
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Row = Record<string, any> & { id: string; version: number; createdAt: string; updatedAt: string };
+import { entitySpec, pickColumns, type StoredRecord } from './entities';
+import type { ChangeContext } from './record-change';
+import { findRecord, writeRecord, type WrittenRecord } from './write-record';
 
 /**
  * Undoes a change by writing its inverse as a new change: the record goes back to
@@ -18,12 +14,12 @@ type Row = Record<string, any> & { id: string; version: number; createdAt: strin
  * and synchronised like any other. Refused with `revert_conflict` when the record
  * has changed since, unless forced, because the revert would overwrite that.
  */
-export async function revertChange(tx: Tx, ctx: ChangeContext, changeId: string, force: boolean): Promise<{ change: ChangeLogEntry; record: Row | null }> {
+export async function revertChange(tx: Tx, ctx: ChangeContext, changeId: string, force: boolean): Promise<WrittenRecord> {
   const target = await tx.select().from(changeLog).where(eq(changeLog.changeId, changeId)).get();
   if (!target) throw notFound('change', changeId);
   if (target.status === 'failed') throw conflict('revert_not_applicable', 'This change failed to apply on this server, so there is nothing to undo here.', { changeId });
-  const synced = syncedEntity(target.entity);
-  if (!synced) throw new DomainError(400, 'revert_not_supported', `Changes to ${target.entity} cannot be reverted.`, { entity: target.entity });
+  const spec = entitySpec(target.entity);
+  if (!spec) throw new DomainError(400, 'revert_not_supported', `Changes to ${target.entity} cannot be reverted.`, { entity: target.entity });
 
   const head = await headOf(tx, target.entity, target.recordId);
   if (head && head.changeId !== target.changeId && !force) {
@@ -40,44 +36,19 @@ export async function revertChange(tx: Tx, ctx: ChangeContext, changeId: string,
     );
   }
 
-  const spec = resourceSpecs.get(target.entity);
-  const table = synced.table as any;
-  const current = ((await tx.select().from(table).where(eq(synced.idColumn, target.recordId)).get()) as Row | undefined) ?? null;
-  const restore = target.before as Row | null;
-  const context = { ...ctx };
-
+  const current = await findRecord(tx, spec, target.recordId);
+  const restore = target.before as StoredRecord | null;
+  const write = { entity: target.entity, id: target.recordId, previous: current, revertOf: changeId };
   if (!restore) {
     if (!current) throw conflict('revert_not_applicable', `The ${target.entity} this change created is already gone.`, { changeId });
-    await spec?.ensureDeletable?.(tx, current);
-    const scope = spec ? await spec.scope(tx, null, current) : 'all';
-    await tx.delete(table).where(eq(synced.idColumn, target.recordId));
-    await spec?.afterWrite?.(tx, null, current);
-    await refreshResolvedConfigs(tx, scope);
-    const change = await recordChange(tx, context, { entity: target.entity, id: target.recordId, operation: 'delete', before: current, after: null, revertOf: changeId });
-    return { change, record: null };
+    return writeRecord(tx, ctx, { ...write, next: null });
   }
-
-  const fields = Object.fromEntries(synced.columnKeys.filter((k) => k in restore).map((k) => [k, restore[k]]));
-  const next: Row = {
-    ...fields,
+  const next: StoredRecord = {
+    ...pickColumns(spec, restore),
     id: target.recordId,
     version: (current?.version ?? restore.version) + 1,
     createdAt: restore.createdAt,
     updatedAt: ctx.at.toISOString(),
   };
-  await spec?.validate?.(tx, next as any, current as any);
-  const [written] = (current
-    ? await tx.update(table).set(next).where(eq(synced.idColumn, target.recordId)).returning()
-    : await tx.insert(table).values(next).returning()) as Row[];
-  await spec?.afterWrite?.(tx, written, current as any);
-  await refreshResolvedConfigs(tx, spec ? await spec.scope(tx, written, current as any) : 'all');
-  const change = await recordChange(tx, context, {
-    entity: target.entity,
-    id: target.recordId,
-    operation: current ? 'update' : 'create',
-    before: current,
-    after: written,
-    revertOf: changeId,
-  });
-  return { change, record: written as Row };
+  return writeRecord(tx, ctx, { ...write, next });
 }

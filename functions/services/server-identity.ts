@@ -13,21 +13,30 @@ export interface Identity {
 }
 
 const SELF = 'self';
-const loaded = new WeakMap<Database, Promise<Identity>>();
 
 /**
  * This server's identity: made once, at first start, and kept in its own
  * database (never synchronised). Safe to call from concurrent requests; later
  * calls are answered from memory.
  */
-export function serverIdentityOf(db: Database, now: () => Date): Promise<Identity> {
-  let identity = loaded.get(db);
-  if (!identity) {
-    identity = ensureIdentity(db, now());
-    identity.catch(() => loaded.delete(db));
-    loaded.set(db, identity);
+export class ServerIdentityStore {
+  private loading: Promise<Identity> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date,
+  ) {}
+
+  get(): Promise<Identity> {
+    if (!this.loading) {
+      const loading = ensureIdentity(this.db, this.now());
+      loading.catch(() => {
+        if (this.loading === loading) this.loading = null;
+      });
+      this.loading = loading;
+    }
+    return this.loading;
   }
-  return identity;
 }
 
 async function ensureIdentity(db: Database, at: Date): Promise<Identity> {

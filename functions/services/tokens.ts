@@ -1,10 +1,9 @@
 import { and, count, eq, isNull } from 'drizzle-orm';
-import type { Database, Tx } from '../../db/database';
+import { noteForCommit, type Database, type Tx } from '../../db/database';
 import { apiTokens } from '../../db/schema';
 import { conflict } from '../domain/errors';
 import type { Role } from '../domain/roles';
-import { forgetCachedTokens } from '../http/auth';
-import { generateToken, hashToken } from '../http/tokens';
+import { generateToken, hashToken } from '../domain/token';
 import { recordAudit } from './audit';
 
 export interface IssuedToken {
@@ -33,6 +32,7 @@ export async function issueToken(
   const clash = await tx.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.name, input.name)).get();
   if (clash) throw conflict('duplicate', `A token named "${input.name}" already exists.`, { field: 'name' });
   await tx.insert(apiTokens).values(row);
+  noteForCommit(tx, 'tokens');
   await recordAudit(tx, ctx.serverId, ctx.at, { actor: ctx.actor, action: 'token.create', entity: 'token', entityId: row.id, after: { name: row.name, role: row.role } });
   return { id: row.id, name: row.name, role: row.role, createdAt: row.createdAt, token };
 }
@@ -46,7 +46,7 @@ export async function revokeToken(tx: Tx, ctx: { serverId: string; actor: string
   }
   await tx.update(apiTokens).set({ revokedAt: ctx.at.toISOString() }).where(eq(apiTokens.id, id));
   await recordAudit(tx, ctx.serverId, ctx.at, { actor: ctx.actor, action: 'token.revoke', entity: 'token', entityId: id, before: { name: row.name, role: row.role } });
-  forgetCachedTokens();
+  noteForCommit(tx, 'tokens');
   return true;
 }
 

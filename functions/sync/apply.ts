@@ -1,17 +1,19 @@
-import { and, eq, inArray, ne } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, ne } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Tx } from '../../db/database';
 import { insertMany } from '../../db/insert-many';
-import { changeLog, pendingTerminals, recordHeads, syncConflicts, type RecordHead } from '../../db/schema';
+import { auditEvents, changeLog, recordHeads, syncConflicts, type RecordHead } from '../../db/schema';
+import { chunks } from '../domain/chunks';
 import { parseHlc } from '../domain/hlc';
 import { appliesIncoming, conflictPairKey, decideIncoming, uniqueKeeper, type MergeDecision } from '../domain/merge';
-import { recordAudit } from '../services/audit';
-import { forgetResolvedConfig, refreshResolvedConfigs } from '../services/resolved-configs';
-import { syncedEntity, type SyncedEntity } from './entities';
+import { auditRow, recordAudit } from '../services/audit';
+import { entitySpec, pickColumns, type EntitySpec, type StoredRecord } from '../services/entities';
+import { auditOfChange } from '../services/record-change';
+import { WriteEffects } from '../services/write-effects';
+import { findRecord } from '../services/write-record';
 import type { WireChange } from './wire';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Row = Record<string, any> & { id: string; createdAt: string };
+type Row = StoredRecord;
 
 export interface ApplyContext {
   serverId: string;
@@ -33,21 +35,13 @@ const SYSTEM_ACTOR = 'system:sync';
 class BatchEffects {
   heads = new Map<string, RecordHead>();
   log: (typeof changeLog.$inferInsert)[] = [];
-  terminalIds = new Set<string>();
-  forgetTerminalIds = new Set<string>();
-  macs = new Set<string>();
-  all = false;
-
-  touched(entity: string, id: string, deleted: boolean): void {
-    if (entity !== 'terminal') this.all = true;
-    else if (deleted) this.forgetTerminalIds.add(id);
-    else this.terminalIds.add(id);
-  }
+  /** The same effects an API write has: boot documents, pending terminals, the licence. */
+  readonly writes = new WriteEffects();
 }
 
 /** An upsert waiting to be written with the ones that follow it, in order. */
 interface PendingUpsert {
-  spec: SyncedEntity;
+  spec: EntitySpec;
   change: WireChange;
   row: Record<string, unknown>;
   logEntry: typeof changeLog.$inferInsert;
@@ -58,8 +52,9 @@ interface PendingUpsert {
  * Applies a batch of changes pulled from the peer, in the caller's transaction
  * (which also advances the cursor). A change already in the log is skipped, so a
  * batch applied twice changes nothing. A change that cannot be applied is
- * recorded as failed, with its error, and the batch goes on. The pre-resolved
- * boot documents of the terminals concerned are refreshed at the end.
+ * recorded as failed, with its error, and the batch goes on. Each applied
+ * change has the rules' effects and the audit event a write made here has
+ * (`services/write-record.ts`); they are carried out once, at the end.
  *
  * Runs of upserts to one table are written as multi-row statements, in the order
  * of the changes (exactly as one statement per change would, at a fraction of the
@@ -78,6 +73,8 @@ class BatchApplier {
   private run: PendingUpsert[] = [];
   /** Records the batch will find changed on both sides, as they stand here before the batch. */
   private localRows = new Map<string, Row | null>();
+  /** Changes the record was already at (copied with a snapshot): history only, no audit event. */
+  private alreadyHere = new Set<string>();
   private receivedAt: string;
 
   constructor(
@@ -112,16 +109,15 @@ class BatchApplier {
 
     await insertMany(tx, recordHeads, [...effects.heads.values()], { upsertOn: [recordHeads.entity, recordHeads.recordId] });
     await insertMany(tx, changeLog, effects.log.map(logRow));
-    // A terminal that is configured is no longer waiting in the pending list.
-    for (const chunk of chunks([...effects.macs], 400)) await tx.delete(pendingTerminals).where(inArray(pendingTerminals.mac, chunk));
-    for (const id of effects.forgetTerminalIds) await forgetResolvedConfig(tx, id);
-    await refreshResolvedConfigs(tx, effects.all ? 'all' : { terminalIds: [...effects.terminalIds].filter((id) => !effects.forgetTerminalIds.has(id)) });
+    const audited = effects.log.filter((e) => e.status === 'applied' && !this.alreadyHere.has(e.changeId));
+    await insertMany(tx, auditEvents, audited.map((e) => auditRow(e.origin, e.at, auditOfChange(e))));
+    await effects.writes.apply(tx);
     return outcome;
   }
 
   private async applyOne(change: WireChange): Promise<void> {
     const { tx, effects, heads } = this;
-    const spec = syncedEntity(change.entity);
+    const spec = entitySpec(change.entity);
     if (!spec) throw new Error(`This server does not know the entity "${change.entity}".`);
     parseHlc(change.hlc);
     if (change.after && change.after.id !== change.recordId) throw new Error(`The change's state names record ${String(change.after.id)}, not ${change.recordId}.`);
@@ -132,6 +128,7 @@ class BatchApplier {
     const decision = decideIncoming(head, change);
     if (decision.kind === 'duplicate') {
       // The record is already at this change (copied with a snapshot): keep it in the history only.
+      this.alreadyHere.add(change.changeId);
       effects.log.push(logEntry);
       this.outcome.applied++;
       return;
@@ -142,7 +139,7 @@ class BatchApplier {
       if (this.localRows.has(key)) local = this.localRows.get(key)!;
       else {
         await this.flush();
-        local = await currentRow(tx, spec, change.recordId);
+        local = await findRecord(tx, spec, change.recordId);
       }
     }
     if (appliesIncoming(decision)) {
@@ -152,10 +149,9 @@ class BatchApplier {
         await tx.delete(spec.table).where(eq(spec.idColumn, change.recordId));
       } else {
         if (this.run.length && (this.run[0].spec !== spec || this.run.length >= 100)) await this.flush();
-        this.run.push({ spec, change, row: rowOf(spec, change.after!), logEntry, previousHead: head });
-        if (spec.entity === 'terminal' && typeof change.after!.mac === 'string') effects.macs.add(change.after!.mac);
+        this.run.push({ spec, change, row: pickColumns(spec, change.after!), logEntry, previousHead: head });
       }
-      effects.touched(spec.entity, change.recordId, deleted);
+      spec.effects(effects.writes, change.recordId, deleted ? null : (change.after as Row));
       const next = { entity: change.entity, recordId: change.recordId, changeId: change.changeId, hlc: change.hlc, origin: change.origin, deleted };
       heads.set(key, next);
       effects.heads.set(key, next);
@@ -178,11 +174,11 @@ class BatchApplier {
     const wanted = new Map<string, Set<string>>();
     for (const c of changes) {
       const head = this.heads.get(headKey(c.entity, c.recordId));
-      if (head && head.changeId !== c.changeId && head.changeId !== c.baseChangeId && syncedEntity(c.entity))
+      if (head && head.changeId !== c.changeId && head.changeId !== c.baseChangeId && entitySpec(c.entity))
         wanted.set(c.entity, (wanted.get(c.entity) ?? new Set()).add(c.recordId));
     }
     for (const [entity, ids] of wanted) {
-      const spec = syncedEntity(entity)!;
+      const spec = entitySpec(entity)!;
       for (const chunk of chunks([...ids], 400)) {
         const rows = (await this.tx.select().from(spec.table).where(inArray(spec.idColumn, chunk)).all()) as Row[];
         const found = new Map(rows.map((r) => [r.id, r]));
@@ -240,8 +236,7 @@ class BatchApplier {
       this.heads.set(k, h);
       this.effects.heads.set(k, h);
     }
-    side.forgetTerminalIds.forEach((id) => this.effects.forgetTerminalIds.add(id));
-    this.effects.all ||= side.all;
+    this.effects.writes.merge(side.writes);
     if (result.lost) {
       const key = headKey(change.entity, change.recordId);
       const head = this.heads.get(key);
@@ -250,7 +245,7 @@ class BatchApplier {
         this.heads.set(key, tombstone);
         this.effects.heads.set(key, tombstone);
       }
-      this.effects.touched(spec.entity, change.recordId, true);
+      spec.effects(this.effects.writes, change.recordId, null);
     }
   }
 
@@ -283,13 +278,13 @@ function logRow(entry: typeof changeLog.$inferInsert): typeof changeLog.$inferIn
 async function settleUniqueClaims(
   tx: Tx,
   ctx: ApplyContext,
-  spec: SyncedEntity,
+  spec: EntitySpec,
   change: WireChange,
   heads: Map<string, RecordHead>,
   effects: BatchEffects,
 ): Promise<{ lost: boolean; conflicts: number }> {
   const after = change.after as Row;
-  const columns = spec.table as any as Record<string, SQLiteColumn>;
+  const columns = getTableColumns(spec.table) as Record<string, SQLiteColumn>;
   let conflicts = 0;
   for (const key of spec.uniqueKeys) {
     const values = key.map((k) => after[k]);
@@ -302,7 +297,7 @@ async function settleUniqueClaims(
     if (!holder) continue;
 
     const holderHead = heads.get(headKey(spec.entity, holder.id)) ?? (await loadHead(tx, spec.entity, holder.id));
-    const incomingKeeps = uniqueKeeper(holder, { id: change.recordId, createdAt: String(after.createdAt) }).id === change.recordId;
+    const incomingKeeps = uniqueKeeper<{ id: string; createdAt: string }>(holder, { id: change.recordId, createdAt: String(after.createdAt) }).id === change.recordId;
     const field = key.join('+');
     const value = values.join('+');
     const loserId = incomingKeeps ? holder.id : change.recordId;
@@ -337,7 +332,7 @@ async function settleUniqueClaims(
     if (!incomingKeeps) return { lost: true, conflicts };
 
     await tx.delete(spec.table).where(eq(spec.idColumn, holder.id));
-    effects.touched(spec.entity, holder.id, true);
+    spec.effects(effects.writes, holder.id, null);
     if (holderHead) effects.heads.set(headKey(spec.entity, holder.id), { ...holderHead, deleted: true });
   }
   return { lost: false, conflicts };
@@ -382,11 +377,7 @@ async function recordConcurrentConflict(
   return 1;
 }
 
-function rowOf(spec: SyncedEntity, state: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(spec.columnKeys.filter((k) => k in state).map((k) => [k, state[k]]));
-}
-
-async function upsert(tx: Tx, spec: SyncedEntity, row: Record<string, unknown>): Promise<void> {
+async function upsert(tx: Tx, spec: EntitySpec, row: Record<string, unknown>): Promise<void> {
   const { id: _id, ...rest } = row;
   await tx.insert(spec.table).values(row).onConflictDoUpdate({ target: spec.idColumn, set: rest });
 }
@@ -422,10 +413,6 @@ function logFields(change: WireChange) {
   };
 }
 
-async function currentRow(tx: Tx, spec: SyncedEntity, id: string): Promise<Row | null> {
-  return ((await tx.select().from(spec.table).where(eq(spec.idColumn, id)).get()) as Row | undefined) ?? null;
-}
-
 async function loadHead(tx: Tx, entity: string, recordId: string): Promise<RecordHead | undefined> {
   return tx.select().from(recordHeads).where(and(eq(recordHeads.entity, entity), eq(recordHeads.recordId, recordId))).get();
 }
@@ -439,10 +426,4 @@ async function loadHeads(tx: Tx, changes: WireChange[]): Promise<Map<string, Rec
       for (const head of await tx.select().from(recordHeads).where(and(eq(recordHeads.entity, entity), inArray(recordHeads.recordId, chunk))).all())
         heads.set(headKey(head.entity, head.recordId), head);
   return heads;
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

@@ -1,11 +1,10 @@
 import { and, asc, count, desc, eq, gt, max } from 'drizzle-orm';
 import type { Database } from '../../db/database';
-import { changeLog, recordHeads, type ChangeLogEntry } from '../../db/schema';
+import { changeLog, recordHeads, type ChangeLogEntry, type RecordHead } from '../../db/schema';
 import { DomainError } from '../domain/errors';
-import { syncedEntities } from './entities';
+import { entitySpecs } from '../services/entities';
 import type { ChangesPage, SnapshotDocument, WireChange } from './wire';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface ServerIdentity {
   serverId: string;
@@ -88,14 +87,13 @@ export const SNAPSHOT_HISTORY = 20_000;
 
 /** Every synchronised record, every record's head and the recent log, read in one transaction. */
 export async function readSnapshot(db: Database, self: ServerIdentity, at: Date): Promise<SnapshotDocument> {
-  const entities = syncedEntities();
-  const queries: any[] = [
+  const entities = entitySpecs();
+  const [[{ head }], heads, log, ...tables] = (await db.orm.batch([
     db.orm.select({ head: max(changeLog.seq) }).from(changeLog),
     db.orm.select().from(recordHeads),
     db.orm.select().from(changeLog).orderBy(desc(changeLog.seq)).limit(SNAPSHOT_HISTORY),
     ...entities.map((e) => db.orm.select().from(e.table)),
-  ];
-  const [[{ head }], heads, log, ...tables] = (await db.orm.batch(queries as [any, ...any[]])) as any[];
+  ])) as [{ head: number | null }[], RecordHead[], ChangeLogEntry[], ...Record<string, unknown>[][]];
   return {
     serverId: self.serverId,
     logId: self.logId,
@@ -104,6 +102,6 @@ export async function readSnapshot(db: Database, self: ServerIdentity, at: Date)
     takenAt: at.toISOString(),
     records: Object.fromEntries(entities.map((e, i) => [e.entity, tables[i]])),
     heads,
-    log: (log as ChangeLogEntry[]).reverse().map((entry) => ({ ...toWire(entry), status: entry.status, error: entry.error, receivedAt: entry.receivedAt })),
+    log: log.reverse().map((entry) => ({ ...toWire(entry), status: entry.status, error: entry.error, receivedAt: entry.receivedAt })),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { changeOperations, changeStatuses } from '../../db/enums';
 
 /** One change as it travels between the servers of a pair. */
 export const wireChange = z.object({
@@ -6,7 +7,7 @@ export const wireChange = z.object({
   changeId: z.string().min(1),
   entity: z.string().min(1),
   recordId: z.string().min(1),
-  operation: z.enum(['create', 'update', 'delete']),
+  operation: z.enum(changeOperations),
   before: z.record(z.string(), z.unknown()).nullable(),
   after: z.record(z.string(), z.unknown()).nullable(),
   hlc: z.string(),
@@ -51,7 +52,7 @@ export const snapshotDocument = z.object({
     z.object({ entity: z.string(), recordId: z.string(), changeId: z.string(), hlc: z.string(), origin: z.string(), deleted: z.boolean() }),
   ),
   /** The newest part of the answering server's change log (history), oldest first. */
-  log: z.array(wireChange.extend({ status: z.enum(['applied', 'superseded', 'failed']), error: z.string().nullable(), receivedAt: z.string().nullable() })),
+  log: z.array(wireChange.extend({ status: z.enum(changeStatuses), error: z.string().nullable(), receivedAt: z.string().nullable() })),
 });
 export type SnapshotDocument = z.infer<typeof snapshotDocument>;
 

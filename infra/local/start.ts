@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateToken } from '../../functions/http/tokens';
+import { generateToken } from '../../functions/domain/token';
 import { installDemoLicense } from '../demo/install-demo-license';
 import { seedDemoData } from './demo-data';
 import { localObjectStore } from './object-store';

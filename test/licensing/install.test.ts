@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LICENSE_RECORD_ID } from '../../functions/services/license';
-import type { AppDeps } from '../../functions/http/context';
+import { LICENSE_RECORD_ID } from '../../functions/domain/license';
+import type { AppDeps } from '../../functions/deps';
 import { licensedInProcess, licensePayload, pairLicensePayload, testVendor, type TestVendor } from '../support/licensing';
 
 const open: { close: () => void }[] = [];

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { licenses } from '../../db/schema';
-import type { AppDeps } from '../../functions/http/context';
-import { LICENSE_RECORD_ID, licenseChanged, redundancyMode } from '../../functions/services/license';
+import type { AppDeps } from '../../functions/deps';
+import { noteForCommit } from '../../db/database';
+import { LICENSE_RECORD_ID } from '../../functions/domain/license';
 import { licensedInProcess, licensePayload, pairLicensePayload, testClock, testMac, testVendor, type TestVendor } from '../support/licensing';
 
 const open: { close: () => void }[] = [];
@@ -192,12 +193,14 @@ describe('redundancy', () => {
     const secondary = await server(vendor, { role: 'secondary' });
     const file = await vendor.sign(licensePayload(primary.installationId));
     expect((await primary.install(file)).status).toBe(200);
-    // What synchronisation does: copy the licence record, then tell licensing.
+    // What synchronisation does: copy the licence record, which tells licensing once committed.
     const row = (await primary.db.orm.select().from(licenses).all())[0];
-    await secondary.db.write((tx) => tx.insert(licenses).values(row));
-    licenseChanged({ db: secondary.db });
+    await secondary.db.write(async (tx) => {
+      await tx.insert(licenses).values(row);
+      noteForCommit(tx, 'license');
+    });
     await secondary.addTerminals(1, 1);
-    expect(await redundancyMode({ db: secondary.db } as AppDeps)).toBe('none');
+    expect((await secondary.app.services.licensing.state()).mode).toBe('none');
     expect((await secondary.boot(1)).body).toMatchObject({ code: 'redundancy_not_licensed', mode: 'none' });
     expect(row.id).toBe(LICENSE_RECORD_ID);
   });
@@ -215,7 +218,7 @@ describe('redundancy', () => {
       expect((await h.boot(2)).status).toBe(200);
       expect((await h.boot(3)).body).toMatchObject({ code: 'license_exhausted', count: 2 });
     }
-    expect(await redundancyMode({ db: secondary.db } as AppDeps)).toBe('full');
+    expect((await secondary.app.services.licensing.state()).mode).toBe('full');
   });
 
   it('a licence that does not hold on this server (synchronised from elsewhere, other key) serves nobody, with its reason', async () => {
@@ -223,8 +226,10 @@ describe('redundancy', () => {
     const other = await testVendor();
     const h = await server(vendor);
     const foreign = await other.sign(licensePayload(h.installationId));
-    await h.db.write((tx) => tx.insert(licenses).values({ id: LICENSE_RECORD_ID, licenseId: foreign.payload.licenseId, file: JSON.stringify(foreign), createdAt: '2027-01-01T00:00:00Z', updatedAt: '2027-01-01T00:00:00Z' }));
-    licenseChanged({ db: h.db });
+    await h.db.write(async (tx) => {
+      await tx.insert(licenses).values({ id: LICENSE_RECORD_ID, licenseId: foreign.payload.licenseId, file: JSON.stringify(foreign), createdAt: '2027-01-01T00:00:00Z', updatedAt: '2027-01-01T00:00:00Z' });
+      noteForCommit(tx, 'license');
+    });
     await h.addTerminals(1, 1);
     expect((await h.boot(1)).body.code).toBe('license_signature_invalid');
     expect((await h.request('GET', '/api/v1/license', { token: h.adminToken })).body).toMatchObject({ installed: true, state: 'invalid', problem: { code: 'license_signature_invalid' } });

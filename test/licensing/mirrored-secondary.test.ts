@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licenses, pendingTerminals, terminalLeases } from '../../db/schema';
 import type { Access } from '../../functions/domain/roles';
-import { licenseChanged } from '../../functions/services/license';
+import { noteForCommit } from '../../db/database';
 import { licensedInProcess, pairLicensePayload, testMac, testVendor } from '../support/licensing';
 
 const PRIMARY_URL = 'http://primary.plant.example:8787';
@@ -43,8 +43,10 @@ describe('a mirrored secondary', () => {
     const licence = await vendor.sign(pairLicensePayload(primary.installationId, secondary.installationId, 'mirrored', 10));
     expect((await primary.install(licence)).status).toBe(200);
     const row = (await primary.db.orm.select().from(licenses).all())[0];
-    await secondary.db.write((tx) => tx.insert(licenses).values(row));
-    licenseChanged({ db: secondary.db });
+    await secondary.db.write(async (tx) => {
+      await tx.insert(licenses).values(row);
+      noteForCommit(tx, 'license');
+    });
     expect((await admin('GET', '/api/v1/license')).body).toMatchObject({ mode: 'mirrored', problem: null });
   });
   afterAll(() => {

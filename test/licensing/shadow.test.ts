@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyShadowGrant } from '../../functions/domain/shadow-grant';
 import { importPublicKey } from '../../functions/domain/signing';
-import type { AppDeps } from '../../functions/http/context';
+import type { AppDeps } from '../../functions/deps';
 import { licensedInProcess, testClock, testMac, testVendor } from '../support/licensing';
 
 const open: { close: () => void }[] = [];

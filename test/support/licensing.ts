@@ -1,6 +1,6 @@
 import { LICENSE_FORMAT, type LicenseFile, type LicensePayload } from '../../functions/domain/license';
 import { generateKeyPair, importPrivateKey, signDocument } from '../../functions/domain/signing';
-import type { AppDeps } from '../../functions/http/context';
+import type { AppDeps } from '../../functions/deps';
 import { inProcessHandler } from './in-process';
 
 /** A vendor key pair made in the test: handlers are given its public key, licences are signed with its private key. */

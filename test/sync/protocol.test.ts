@@ -2,7 +2,6 @@ import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatHlc } from '../../functions/domain/hlc';
 import { applyChanges } from '../../functions/sync/apply';
-import { pullFromPeer } from '../../functions/sync/engine';
 import type { WireChange } from '../../functions/sync/wire';
 import { inProcessHandler } from '../support/in-process';
 import { licensedInProcess, licensePayload, testVendor } from '../support/licensing';
@@ -124,7 +123,7 @@ describe('a pull from a peer at another schema version', () => {
   });
 
   it('fails with schema_mismatch and says so in the status and in "synchronise now"', async () => {
-    const result = await pullFromPeer({ db: puller.db, serverId: 'server-q', role: 'primary', now: () => new Date(), log: () => {}, peerUrl, peerToken: token });
+    const result = await puller.app.services.sync.requestPull();
     expect(result.outcome).toBe('failed');
     expect(result.error?.code).toBe('schema_mismatch');
     const status = await puller.request('GET', '/api/v1/sync/status', { token: puller.adminToken });

@@ -1,0 +1,27 @@
+import type { AppDeps } from '../deps';
+import { SyncEngine } from '../sync/engine';
+import { BootDocuments } from './boot-documents';
+import { Licensing } from './license';
+import { ServerIdentityStore } from './server-identity';
+import { TokenAuthenticator } from './token-auth';
+
+/** The handler's stateful parts, each built once per app and handed to the routes. */
+export interface Services {
+  identity: ServerIdentityStore;
+  licensing: Licensing;
+  bootDocuments: BootDocuments;
+  tokens: TokenAuthenticator;
+  sync: SyncEngine;
+}
+
+export function createServices(deps: AppDeps): Services {
+  const identity = new ServerIdentityStore(deps.db, deps.now);
+  const licensing = new Licensing(deps, identity);
+  return {
+    identity,
+    licensing,
+    bootDocuments: new BootDocuments(deps.db, licensing.settings.leaseView),
+    tokens: new TokenAuthenticator(deps.db, deps.now),
+    sync: new SyncEngine(deps, licensing),
+  };
+}
