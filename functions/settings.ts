@@ -29,7 +29,7 @@ export interface HandlerSettings {
 
 type Env = Record<string, string | undefined>;
 
-/** The handler's settings from its environment, with the defaults of ARCHITECTURE.md. */
+/** The handler's settings from its environment, with the defaults of the README's "Handler environment" table. */
 export function handlerSettings(env: Env): HandlerSettings {
   const serverId = env.TANDEM_SERVER_ID || 'primary';
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(serverId))

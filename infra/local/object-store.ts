@@ -1,7 +1,7 @@
 /**
  * The local S3-compatible object store of `npm start` (MinIO stands here in
  * production). Run with `node --openssl-legacy-provider --import tsx`: the server
- * uses DES for its listing continuation tokens (STACK.md).
+ * uses DES for its listing continuation tokens (docs/architecture.md, "Stack facts").
  */
 import S3rver from '@20minutes/s3rver';
 
