@@ -2,8 +2,6 @@ import { getTableColumns, getTableName, is, SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Tx } from './database';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 interface InsertManyOptions {
   /** Columns of the conflict target: `INSERT … ON CONFLICT (target) DO UPDATE SET` every other written column to the new value. */
   upsertOn?: SQLiteColumn[];
@@ -21,12 +19,13 @@ const ROWS_PER_STATEMENT = 100;
  */
 export async function insertMany(tx: Tx, table: SQLiteTable, rows: Record<string, unknown>[], options: InsertManyOptions = {}): Promise<void> {
   if (!rows.length) return;
-  const libsql = (tx as any).session?.tx as { execute(stmt: { sql: string; args: unknown[] }): Promise<unknown> } | undefined;
+  // drizzle keeps the libSQL transaction on its session, with no public type for it.
+  const libsql = (tx as unknown as { session?: { tx?: { execute?(stmt: { sql: string; args: unknown[] }): Promise<unknown> } } }).session?.tx;
   const columns = getTableColumns(table) as Record<string, SQLiteColumn>;
   const keys = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((k) => columns[k]);
-  if (!libsql || typeof libsql.execute !== 'function') {
+  if (!libsql?.execute) {
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const insert = (tx as any).insert(table).values(rows.slice(i, i + ROWS_PER_STATEMENT));
+      const insert = tx.insert(table).values(rows.slice(i, i + ROWS_PER_STATEMENT));
       if (!options.upsertOn) await insert;
       else {
         const target = new Set(options.upsertOn.map((c) => c.name));

@@ -1,17 +1,15 @@
 import { eq, inArray, sql } from 'drizzle-orm';
-import type { SQLiteTableWithColumns } from 'drizzle-orm/sqlite-core';
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Tx } from '../../db/database';
 import { displayClients, terminalGroups, terminals } from '../../db/schema';
 import { conflict, DomainError } from '../domain/errors';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 /** Refuses a write that points at records that do not exist. */
-export async function ensureExist(tx: Tx, table: SQLiteTableWithColumns<any>, ids: (string | null | undefined)[] | null | undefined, field: string, entity: string): Promise<void> {
+export async function ensureExist(tx: Tx, table: SQLiteTable & { id: SQLiteColumn }, ids: (string | null | undefined)[] | null | undefined, field: string, entity: string): Promise<void> {
   const wanted = [...new Set((ids ?? []).filter((id): id is string => !!id))];
   if (!wanted.length) return;
-  const found = await tx.select({ id: (table as any).id }).from(table).where(inArray((table as any).id, wanted)).all();
-  const have = new Set(found.map((r: { id: string }) => r.id));
+  const found = await tx.select({ id: table.id }).from(table).where(inArray(table.id, wanted)).all();
+  const have = new Set(found.map((r) => String(r.id)));
   const missing = wanted.filter((id) => !have.has(id));
   if (missing.length)
     throw new DomainError(400, 'unknown_reference', `${field} names ${entity} ${missing.join(', ')}, which does not exist.`, { field, missing });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../relay/firmware/s3-client';
 
-type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: { total?: number } & Record<string, unknown> }>;
 
 export interface S3Target {
   endpoint: string;
@@ -33,7 +33,7 @@ export function demoFirmwareImage(size = 4 * 1024 * 1024): Buffer {
 export async function seedDemoData(api: Api, s3: S3Target): Promise<{ seeded: boolean; macs: string[] }> {
   const existing = await api('GET', '/api/v1/terminals?limit=1');
   if (existing.status !== 200) throw new Error(`cannot list terminals: ${existing.status} ${JSON.stringify(existing.body)}`);
-  if (existing.body.total > 0) return { seeded: false, macs: [] };
+  if ((existing.body.total ?? 0) > 0) return { seeded: false, macs: [] };
 
   const image = demoFirmwareImage();
   const objectKey = 'tandem-os/1.0.0.img';
