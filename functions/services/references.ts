@@ -1,18 +1,42 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Tx } from '../../db/database';
-import { displayClients, terminalGroups, terminals } from '../../db/schema';
+import { displayClients, recordHeads, terminalGroups, terminals } from '../../db/schema';
 import { conflict, DomainError } from '../domain/errors';
 
-/** Refuses a write that points at records that do not exist. */
-export async function ensureExist(tx: Tx, table: SQLiteTable & { id: SQLiteColumn }, ids: (string | null | undefined)[] | null | undefined, field: string, entity: string): Promise<void> {
+/** Where a write comes from: made on this server, or pulled from the peer. */
+export type WriteOrigin = 'local' | 'peer';
+
+/** A kind of record others point at: its table, its entity name, and how a person calls it. */
+export interface ReferenceTarget {
+  table: SQLiteTable & { id: SQLiteColumn };
+  entity: string;
+  label: string;
+}
+
+/**
+ * Refuses a write that points at records that do not exist. A change pulled from the peer may
+ * also point at a record deleted here at the same time (its tombstone is here): the two servers
+ * must converge, and the sync status reports the dangling reference. A record never known here
+ * is refused either way.
+ */
+export async function ensureExist(tx: Tx, target: ReferenceTarget, ids: (string | null | undefined)[] | null | undefined, field: string, origin: WriteOrigin): Promise<void> {
   const wanted = [...new Set((ids ?? []).filter((id): id is string => !!id))];
   if (!wanted.length) return;
-  const found = await tx.select({ id: table.id }).from(table).where(inArray(table.id, wanted)).all();
+  const found = await tx.select({ id: target.table.id }).from(target.table).where(inArray(target.table.id, wanted)).all();
   const have = new Set(found.map((r) => String(r.id)));
-  const missing = wanted.filter((id) => !have.has(id));
+  let missing = wanted.filter((id) => !have.has(id));
+  if (missing.length && origin === 'peer') {
+    const tombstones = await tx
+      .select({ id: recordHeads.recordId })
+      .from(recordHeads)
+      .where(and(eq(recordHeads.entity, target.entity), inArray(recordHeads.recordId, missing), eq(recordHeads.deleted, true)))
+      .all();
+    const deleted = new Set(tombstones.map((t) => t.id));
+    missing = missing.filter((id) => !deleted.has(id));
+  }
   if (missing.length)
-    throw new DomainError(400, 'unknown_reference', `${field} names ${entity} ${missing.join(', ')}, which does not exist.`, { field, missing });
+    throw new DomainError(400, 'unknown_reference', `${field} names ${target.label} ${missing.join(', ')}, which does not exist.`, { field, missing });
 }
 
 /** Terminals and groups whose ordered display-client list names this client. */

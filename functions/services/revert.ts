@@ -2,6 +2,7 @@ import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Tx } from '../../db/database';
 import { changeLog } from '../../db/schema';
 import { conflict, DomainError, notFound } from '../domain/errors';
+import { LICENSE_ENTITY } from '../domain/license';
 import { headOf } from './change-log';
 import { entitySpec, pickColumns, type StoredRecord } from './entities';
 import type { ChangeContext } from './record-change';
@@ -20,6 +21,8 @@ export async function revertChange(tx: Tx, ctx: ChangeContext, changeId: string,
   if (target.status === 'failed') throw conflict('revert_not_applicable', 'This change failed to apply on this server, so there is nothing to undo here.', { changeId });
   const spec = entitySpec(target.entity);
   if (!spec) throw new DomainError(400, 'revert_not_supported', `Changes to ${target.entity} cannot be reverted.`, { entity: target.entity });
+  if (spec.entity === LICENSE_ENTITY)
+    throw new DomainError(403, 'license_revert_refused', 'A licence cannot be rolled back: it is replaced only by installing a newer licence file (PUT /api/v1/license, admin).', { changeId });
 
   const head = await headOf(tx, target.entity, target.recordId);
   if (head && head.changeId !== target.changeId && !force) {

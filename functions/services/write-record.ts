@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Orm, Tx } from '../../db/database';
 import type { ChangeLogEntry } from '../../db/schema';
 import { notFound } from '../domain/errors';
-import { knownEntity, type EntitySpec, type StoredRecord } from './entities';
+import { ensureMayDelete, knownEntity, type EntitySpec, type StoredRecord } from './entities';
 import { recordChange, type ChangeContext } from './record-change';
 import { WriteEffects } from './write-effects';
 
@@ -34,8 +34,11 @@ export type VersionCheck = (currentVersion: number) => void;
 export async function writeRecord(tx: Tx, ctx: ChangeContext, write: RecordWrite): Promise<WrittenRecord> {
   const spec = knownEntity(write.entity);
   const { id, previous, next } = write;
-  if (next) await spec.validate?.(tx, next, previous);
-  else if (previous) await spec.ensureDeletable?.(tx, previous);
+  if (next) await spec.validate?.(tx, next, previous, 'local');
+  else if (previous) {
+    ensureMayDelete(spec);
+    await spec.ensureDeletable?.(tx, previous);
+  }
   const record = await storeRow(tx, spec, id, previous, next);
   const effects = new WriteEffects();
   spec.effects(effects, id, record);

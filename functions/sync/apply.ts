@@ -7,7 +7,7 @@ import { chunks } from '../domain/chunks';
 import { parseHlc } from '../domain/hlc';
 import { appliesIncoming, conflictPairKey, decideIncoming, uniqueKeeper, type MergeDecision } from '../domain/merge';
 import { auditRow, recordAudit } from '../services/audit';
-import { entitySpec, pickColumns, type EntitySpec, type StoredRecord } from '../services/entities';
+import { ensureMayDelete, entitySpec, parseRow, type EntitySpec, type StoredRecord } from '../services/entities';
 import { auditOfChange } from '../services/record-change';
 import { WriteEffects } from '../services/write-effects';
 import { findRecord } from '../services/write-record';
@@ -28,6 +28,9 @@ export interface ApplyOutcome {
   conflicts: number;
 }
 
+/** How far ahead of this server's clock a pulled change's stamp may be. */
+export const MAX_CLOCK_AHEAD_MS = 60 * 60_000;
+
 const headKey = (entity: string, recordId: string) => `${entity}\u0000${recordId}`;
 const SYSTEM_ACTOR = 'system:sync';
 
@@ -43,7 +46,7 @@ class BatchEffects {
 interface PendingUpsert {
   spec: EntitySpec;
   change: WireChange;
-  row: Record<string, unknown>;
+  row: StoredRecord;
   logEntry: typeof changeLog.$inferInsert;
   previousHead: RecordHead | null;
 }
@@ -119,8 +122,14 @@ class BatchApplier {
     const { tx, effects, heads } = this;
     const spec = entitySpec(change.entity);
     if (!spec) throw new Error(`This server does not know the entity "${change.entity}".`);
-    parseHlc(change.hlc);
+    const stamp = parseHlc(change.hlc);
+    // A stamp far ahead would win every later edit of the record, from either server.
+    if (stamp.wall > this.ctx.at.getTime() + MAX_CLOCK_AHEAD_MS)
+      throw new Error(`The change's clock stamp (${new Date(stamp.wall).toISOString()}) is more than ${MAX_CLOCK_AHEAD_MS / 60_000} minutes ahead of this server's clock; check the clocks of both servers.`);
     if (change.after && change.after.id !== change.recordId) throw new Error(`The change's state names record ${String(change.after.id)}, not ${change.recordId}.`);
+    // The same rules as an API write: the stored shape and values here, references when written.
+    const state = change.after ? parseRow(spec, change.after) : null;
+    if (!state) ensureMayDelete(spec);
 
     const logEntry: typeof changeLog.$inferInsert = { ...logFields(change), receivedAt: this.receivedAt, status: 'applied' };
     const key = headKey(change.entity, change.recordId);
@@ -149,9 +158,9 @@ class BatchApplier {
         await tx.delete(spec.table).where(eq(spec.idColumn, change.recordId));
       } else {
         if (this.run.length && (this.run[0].spec !== spec || this.run.length >= 100)) await this.flush();
-        this.run.push({ spec, change, row: pickColumns(spec, change.after!), logEntry, previousHead: head });
+        this.run.push({ spec, change, row: state!, logEntry, previousHead: head });
       }
-      spec.effects(effects.writes, change.recordId, deleted ? null : (change.after as Row));
+      spec.effects(effects.writes, change.recordId, state);
       const next = { entity: change.entity, recordId: change.recordId, changeId: change.changeId, hlc: change.hlc, origin: change.origin, deleted };
       heads.set(key, next);
       effects.heads.set(key, next);
@@ -187,14 +196,21 @@ class BatchApplier {
     }
   }
 
-  /** Writes the pending run of upserts: one statement, or row by row when a unique constraint objects. */
+  /**
+   * Writes the pending run of upserts: one statement, then the entity's rules on each row (a row
+   * may point at another of the same run); row by row when a unique constraint or a rule objects.
+   */
   private async flush(): Promise<void> {
     const run = this.run;
     if (!run.length) return;
     this.run = [];
     const { spec } = run[0];
     try {
-      await this.tx.transaction((sp) => insertMany(sp as Tx, spec.table, run.map((p) => p.row), { upsertOn: [spec.idColumn] }));
+      await this.tx.transaction(async (sp) => {
+        const previous = await rowsById(sp as Tx, spec, run.map((p) => p.change.recordId));
+        await insertMany(sp as Tx, spec.table, run.map((p) => p.row), { upsertOn: [spec.idColumn] });
+        for (const p of run) await spec.validate?.(sp as Tx, p.row, previous.get(p.change.recordId) ?? null, 'peer');
+      });
       return;
     } catch {
       // Replayed one by one below: the row that objects is settled or recorded as failed alone.
@@ -202,6 +218,7 @@ class BatchApplier {
     for (const pending of run) {
       try {
         await this.tx.transaction(async (sp) => {
+          await spec.validate?.(sp as Tx, pending.row, await findRecord(sp as Tx, spec, pending.change.recordId), 'peer');
           try {
             await upsert(sp as Tx, spec, pending.row);
           } catch (err) {
@@ -426,4 +443,9 @@ async function loadHeads(tx: Tx, changes: WireChange[]): Promise<Map<string, Rec
       for (const head of await tx.select().from(recordHeads).where(and(eq(recordHeads.entity, entity), inArray(recordHeads.recordId, chunk))).all())
         heads.set(headKey(head.entity, head.recordId), head);
   return heads;
+}
+
+async function rowsById(tx: Tx, spec: EntitySpec, ids: string[]): Promise<Map<string, Row>> {
+  const rows = (await tx.select().from(spec.table).where(inArray(spec.idColumn, ids)).all()) as Row[];
+  return new Map(rows.map((r) => [r.id, r]));
 }

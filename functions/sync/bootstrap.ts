@@ -1,8 +1,9 @@
+import { eq } from 'drizzle-orm';
 import type { Orm, Tx } from '../../db/database';
 import { changeLog, recordHeads, syncPeers } from '../../db/schema';
 import { chunks } from '../domain/chunks';
 import { recordAudit } from '../services/audit';
-import { entitySpecs, entitySpec, pickColumns } from '../services/entities';
+import { entitySpecs, parseRow, type StoredRecord } from '../services/entities';
 import { WriteEffects } from '../services/write-effects';
 import type { Pair } from './pair';
 import { PeerError, type PeerClient } from './peer-client';
@@ -22,8 +23,13 @@ export async function bootstrapFromPeer(pair: Pair, client: PeerClient): Promise
   log({ msg: 'bootstrapping from the peer snapshot', peer: snapshot.serverId, position: snapshot.head });
   await db.write(async (tx) => {
     if (!(await isEmpty(tx))) throw new PeerError('bootstrap_refused', 'Configuration was written here while the snapshot was on its way; the next pull merges instead.');
-    const effects = await copySnapshot(tx, snapshot);
     const at = pair.deps.now();
+    const report = async (entity: string, id: unknown, err: unknown) => {
+      const error = String((err as Error)?.message ?? err).slice(0, 2000);
+      log({ level: 'warn', msg: 'snapshot record refused', peer: snapshot.serverId, entity, id: String(id), error });
+      await recordAudit(tx, serverId, at, { actor: 'system:sync', action: 'sync.apply_failed', entity, entityId: String(id), after: { snapshotOf: snapshot.serverId, error } });
+    };
+    const effects = await copySnapshot(tx, snapshot, report);
     const values = { peerServerId: snapshot.serverId, peerLogId: snapshot.logId, cursor: snapshot.head, lastSuccessAt: at.toISOString(), lastAppliedAt: at.toISOString(), bootstrappedAt: at.toISOString() };
     await tx.insert(syncPeers).values(values).onConflictDoUpdate({ target: syncPeers.peerServerId, set: values });
     effects.allTerminals();
@@ -33,17 +39,33 @@ export async function bootstrapFromPeer(pair: Pair, client: PeerClient): Promise
   });
 }
 
-/** Copies the records, heads and recent log of a snapshot; returns what the copy changes besides. */
-async function copySnapshot(tx: Tx, snapshot: SnapshotDocument): Promise<WriteEffects> {
+/**
+ * Copies the heads, records and recent log of a snapshot; returns what the copy changes besides.
+ * Every record passes the rules a pulled change passes: one that does not is left out and
+ * reported, the rest is copied.
+ */
+async function copySnapshot(tx: Tx, snapshot: SnapshotDocument, report: (entity: string, id: unknown, err: unknown) => Promise<void>): Promise<WriteEffects> {
   const effects = new WriteEffects();
-  for (const [entity, rows] of Object.entries(snapshot.records)) {
-    const spec = entitySpec(entity);
-    if (!spec) continue;
-    for (const row of rows) spec.effects(effects, String(row.id), row as Parameters<typeof spec.effects>[2]);
-    const picked = rows.map((r) => pickColumns(spec, r));
-    for (const chunk of chunks(picked, 100)) await tx.insert(spec.table).values(chunk).onConflictDoNothing();
-  }
   for (const chunk of chunks(snapshot.heads, 200)) await tx.insert(recordHeads).values(chunk).onConflictDoNothing();
+  // In the registry's order, references point at records copied before (or in the same table).
+  for (const spec of entitySpecs()) {
+    const rows: StoredRecord[] = [];
+    for (const state of snapshot.records[spec.entity] ?? [])
+      try {
+        rows.push(parseRow(spec, state));
+      } catch (err) {
+        await report(spec.entity, state.id, err);
+      }
+    for (const chunk of chunks(rows, 100)) await tx.insert(spec.table).values(chunk).onConflictDoNothing();
+    for (const row of rows)
+      try {
+        await spec.validate?.(tx, row, null, 'peer');
+        spec.effects(effects, row.id, row);
+      } catch (err) {
+        await tx.delete(spec.table).where(eq(spec.idColumn, row.id));
+        await report(spec.entity, row.id, err);
+      }
+  }
   for (const chunk of chunks(snapshot.log, 100))
     await tx
       .insert(changeLog)

@@ -39,7 +39,7 @@ describe('installing a licence', () => {
     const vendor = await testVendor();
     const h = await handlerWith(vendor);
     await h.install(await vendor.sign(licensePayload(h.installationId)));
-    const second = await h.install(await vendor.sign(licensePayload(h.installationId, { licenseId: 'LIC-RENEWED' })));
+    const second = await h.install(await vendor.sign(licensePayload(h.installationId, { licenseId: 'LIC-RENEWED', issuedAt: new Date().toISOString() })));
     expect(second.body).toMatchObject({ version: 2, license: { licenseId: 'LIC-RENEWED' } });
     const events = await h.request('GET', `/api/v1/audit-events?entity=license&entityId=${LICENSE_RECORD_ID}`, { token: h.adminToken });
     expect(events.body.items.map((e: { action: string }) => e.action)).toEqual(['license.update', 'license.create']);
