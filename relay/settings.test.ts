@@ -63,6 +63,14 @@ describe('readSettings', () => {
     expect(readSettings({ RELAY_CPU_AFFINITY: 'off' }, 'h', [0, 1]).tftp.threadCpus).toEqual([null, null]);
   });
 
+  it('reads the networks proxyDHCP answers on', () => {
+    expect(readSettings({}, 'h').dhcp.networks).toBeNull();
+    expect(readSettings({ RELAY_DHCP_NETWORKS: '10.20.0.0/24, 10.30.4.1' }, 'h').dhcp.networks).toEqual([
+      { address: '10.20.0.0', prefix: 24, family: 'ipv4' },
+      { address: '10.30.4.1', prefix: 32, family: 'ipv4' },
+    ]);
+  });
+
   it.each([
     ['RELAY_TFTP_THREADS', '0'],
     ['RELAY_TFTP_PORT', 'sixty-nine'],
@@ -71,6 +79,9 @@ describe('readSettings', () => {
     ['RELAY_HANDLERS', 'ftp://x'],
     ['RELAY_TFTP_IO', 'uring'],
     ['RELAY_TFTP_BUSY_POLL_US', '-5'],
+    ['RELAY_DHCP_NETWORKS', '10.20.0.0/33'],
+    ['RELAY_DHCP_NETWORKS', '10.20.0/24'],
+    ['RELAY_DHCP_NETWORKS', '10.20.0.0/24/1'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => readSettings({ [name]: value }, 'h')).toThrow(SettingsError);
     expect(() => readSettings({ [name]: value }, 'h')).toThrow(name);

@@ -1,3 +1,4 @@
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { allowedCpus } from './cpu-affinity';
@@ -22,6 +23,8 @@ export interface RelaySettings {
     advertiseAddress: string;
     biosFile: string;
     efiFile: string;
+    /** Where answers may go (relay agents, clients); null: the network of the advertised address's interface. */
+    networks: Cidr[] | null;
   };
   bootDir: string;
   cacheDir: string;
@@ -52,6 +55,20 @@ export interface RelaySettings {
 
 export class SettingsError extends Error {}
 
+/** An address block: 10.20.0.0/24, or one address (/32, /128). */
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** The blocks as one set to check addresses against (IPv4-mapped IPv6 addresses match their IPv4 block). */
+export function addressSet(cidrs: Cidr[]): BlockList {
+  const set = new BlockList();
+  for (const c of cidrs) set.addSubnet(c.address, c.prefix, c.family);
+  return set;
+}
+
 type Env = Record<string, string | undefined>;
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -77,6 +94,22 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   if (text === undefined || text === '') return fallback;
   if ((allowed as readonly string[]).includes(text)) return text as T;
   throw new SettingsError(`${name} must be ${allowed.join(' or ')}, got ${JSON.stringify(env[name])}`);
+}
+
+/** A comma-separated list of address blocks (address/prefix, or an address alone). */
+function cidrList(env: Env, name: string): Cidr[] | null {
+  const text = env[name]?.trim();
+  if (text === undefined || text === '') return null;
+  return text.split(',').map((item) => {
+    const [address, bits, ...rest] = item.trim().split('/');
+    const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
+    const max = family === 'ipv6' ? 128 : 32;
+    const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+    if (!family || rest.length || !(prefix >= 0 && prefix <= max)) {
+      throw new SettingsError(`${name}: ${JSON.stringify(item.trim())} is not an address or address/prefix (e.g. 10.20.0.0/24)`);
+    }
+    return { address, prefix, family };
+  });
 }
 
 function firstExternalIpv4(): string | null {
@@ -121,6 +154,7 @@ export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ow
         env.RELAY_ADVERTISE_ADDRESS || (env.RELAY_HOST && env.RELAY_HOST !== '0.0.0.0' ? env.RELAY_HOST : null) || ownAddress() || '127.0.0.1',
       biosFile: env.RELAY_PXE_BIOS_FILE || 'undionly.kpxe',
       efiFile: env.RELAY_PXE_EFI_FILE || 'snponly.efi',
+      networks: cidrList(env, 'RELAY_DHCP_NETWORKS'),
     },
     bootDir: env.RELAY_BOOT_DIR || './boot',
     cacheDir: env.RELAY_CACHE_DIR || join('./data', `relay-${relayId.replace(/[^A-Za-z0-9._-]/g, '_')}`),

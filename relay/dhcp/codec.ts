@@ -40,6 +40,17 @@ export interface DhcpPacket {
   options: Map<number, Uint8Array>;
 }
 
+/** The parts as one array, each byte copied once. */
+function joined(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 const ipv4 = (b: Uint8Array, at: number) => `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 
 function cString(b: Uint8Array): string {
@@ -49,11 +60,20 @@ function cString(b: Uint8Array): string {
 
 export type DhcpDecodeResult = { ok: true; packet: DhcpPacket } | { ok: false; reason: string };
 
+/**
+ * The largest datagram decoded. A DHCP message fits an Ethernet frame (RFC 2131 clients send
+ * 300-600 bytes); anything longer is not a client's and is not worth the work.
+ */
+export const MAX_DHCP_DATAGRAM_BYTES = 1500;
+
 export function decodeDhcp(bytes: Uint8Array): DhcpDecodeResult {
+  if (bytes.length > MAX_DHCP_DATAGRAM_BYTES) return { ok: false, reason: `longer than ${MAX_DHCP_DATAGRAM_BYTES} bytes` };
   if (bytes.length < 240) return { ok: false, reason: 'shorter than a BOOTP header with cookie' };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(236) !== MAGIC_COOKIE) return { ok: false, reason: 'no DHCP magic cookie' };
-  const options = new Map<number, Uint8Array>();
+  // The parts of each option, joined once at the end: joining as they come copies a repeated
+  // option over and over (quadratic in the parts).
+  const parts = new Map<number, Uint8Array[]>();
   let i = 240;
   while (i < bytes.length) {
     const code = bytes[i++];
@@ -62,11 +82,14 @@ export function decodeDhcp(bytes: Uint8Array): DhcpDecodeResult {
     if (i >= bytes.length) return { ok: false, reason: `option ${code} without a length` };
     const length = bytes[i++];
     if (i + length > bytes.length) return { ok: false, reason: `option ${code} runs past the packet` };
-    const value = bytes.slice(i, i + length);
-    const previous = options.get(code);
-    options.set(code, previous ? Uint8Array.from([...previous, ...value]) : value);
+    const value = bytes.subarray(i, i + length);
+    const list = parts.get(code);
+    if (list) list.push(value);
+    else parts.set(code, [value]);
     i += length;
   }
+  const options = new Map<number, Uint8Array>();
+  for (const [code, list] of parts) options.set(code, joined(list));
   const hlen = bytes[2];
   if (hlen > 16) return { ok: false, reason: 'hardware address longer than 16 bytes' };
   return {

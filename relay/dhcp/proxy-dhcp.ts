@@ -1,8 +1,12 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { BlockList } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { Logger } from '../observe/log';
 import type { Counter, Metrics } from '../observe/metrics';
-import { decodeDhcp, encodeDhcp } from './codec';
+import { decodeDhcp, encodeDhcp, MAX_DHCP_DATAGRAM_BYTES } from './codec';
 import { type PxeSettings, pxeReply } from './pxe-offer';
+import { interfaceNetwork, replyDestination } from './reply-address';
+import { addressSet, type Cidr } from '../settings';
 
 export interface ProxyDhcpOptions extends PxeSettings {
   host: string;
@@ -12,6 +16,8 @@ export interface ProxyDhcpOptions extends PxeSettings {
   pxePort: number;
   /** 68: where clients listen. */
   clientPort: number;
+  /** Where unicast answers may go; null: the network of the interface holding the advertised address. */
+  networks: Cidr[] | null;
 }
 
 /**
@@ -20,6 +26,7 @@ export interface ProxyDhcpOptions extends PxeSettings {
  */
 export class ProxyDhcpServer {
   private sockets: Socket[] = [];
+  private served: BlockList | null = null;
   private readonly answered: Counter;
   private readonly ignored: Counter;
 
@@ -29,13 +36,19 @@ export class ProxyDhcpServer {
     metrics: Metrics,
   ) {
     this.answered = metrics.counter('relay_dhcp_replies_total', 'proxyDHCP answers sent, by port and client kind.');
-    this.ignored = metrics.counter('relay_dhcp_ignored_total', 'DHCP datagrams not answered (not PXE, malformed, not a request).');
+    this.ignored = metrics.counter('relay_dhcp_ignored_total', 'DHCP datagrams not answered, by reason (oversized, malformed, not_pxe, off_network).');
   }
 
-  async listen(): Promise<{ dhcpPort: number; pxePort: number }> {
+  async listen(): Promise<{ dhcpPort: number; pxePort: number; networks: string[] }> {
+    const own = interfaceNetwork(this.options.address, networkInterfaces());
+    const networks = this.options.networks ?? (own ? [own] : null);
+    if (!networks) {
+      throw new Error(`proxyDHCP: the advertised address ${this.options.address} is on no interface of this host; set RELAY_DHCP_NETWORKS to the networks it serves`);
+    }
+    this.served = addressSet(networks);
     const dhcp = await this.bind(this.options.dhcpPort, 'dhcp');
     const pxe = await this.bind(this.options.pxePort, 'pxe');
-    return { dhcpPort: dhcp.address().port, pxePort: pxe.address().port };
+    return { dhcpPort: dhcp.address().port, pxePort: pxe.address().port, networks: networks.map((n) => `${n.address}/${n.prefix}`) };
   }
 
   async close(): Promise<void> {
@@ -59,6 +72,10 @@ export class ProxyDhcpServer {
   }
 
   private onMessage(socket: Socket, role: 'dhcp' | 'pxe', message: Buffer, remote: RemoteInfo): void {
+    if (message.length > MAX_DHCP_DATAGRAM_BYTES) {
+      this.ignored.inc({ reason: 'oversized' });
+      return;
+    }
     const decoded = decodeDhcp(message);
     if (!decoded.ok) {
       this.ignored.inc({ reason: 'malformed' });
@@ -69,21 +86,12 @@ export class ProxyDhcpServer {
       this.ignored.inc({ reason: 'not_pxe' });
       return;
     }
-    let address: string;
-    let port: number;
-    if (role === 'pxe') {
-      address = remote.address;
-      port = remote.port;
-    } else if (reply.giaddr !== '0.0.0.0') {
-      address = reply.giaddr;
-      port = this.options.dhcpPort;
-    } else if (reply.ciaddr !== '0.0.0.0') {
-      address = reply.ciaddr;
-      port = this.options.clientPort;
-    } else {
-      address = '255.255.255.255';
-      port = this.options.clientPort;
+    const to = replyDestination(role, reply, remote, this.options, this.served!);
+    if ('refused' in to) {
+      this.ignored.inc({ reason: to.refused });
+      return;
     }
+    const { address, port } = to;
     socket.send(encodeDhcp(reply), port, address);
     this.answered.inc({ port: role, file: reply.file.startsWith('http') ? 'http' : reply.file });
     this.log.info('dhcp_pxe_answer', { role, mac: Array.from(reply.chaddr.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':'), file: reply.file, to: `${address}:${port}` });
