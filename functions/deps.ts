@@ -12,8 +12,8 @@ export type Log = (entry: Record<string, unknown>) => void;
 export type LeaseView = 'process' | 'database';
 
 export interface LicensingSettings {
-  /** TANDEM_LICENSE_PUBLIC_KEY: the vendor key licences are signed with. */
-  publicKey: string;
+  /** TANDEM_LICENSE_PUBLIC_KEY: the vendor key licences are signed with; the demo key on a demo system (TANDEM_DEMO=1); null: none, demo mode only. */
+  publicKey: string | null;
   /** TANDEM_LEASE_TTL_SECONDS: a lease not renewed by a check-in expires after this long. */
   leaseTtlSeconds: number;
   /** TANDEM_LICENSE_GRACE_DAYS: how long an expired licence keeps serving. */

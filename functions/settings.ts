@@ -19,8 +19,11 @@ export interface HandlerSettings {
   syncIntervalMs: number;
   /** TANDEM_SYNC_BATCH: changes per pulled batch. */
   syncBatchSize: number;
-  /** TANDEM_LICENSE_PUBLIC_KEY: the vendor's Ed25519 public key (32 bytes, base64url); the demo key by default. */
-  licensePublicKey: string;
+  /**
+   * TANDEM_LICENSE_PUBLIC_KEY: the vendor's Ed25519 public key (32 bytes, base64url). Unset: the
+   * demo key on a demo system (TANDEM_DEMO=1), else null — demo mode only, every licence refused.
+   */
+  licensePublicKey: string | null;
   /** TANDEM_LEASE_TTL_SECONDS: a terminal-connection lease not renewed by a check-in expires after this long. */
   leaseTtlSeconds: number;
   /** TANDEM_LICENSE_GRACE_DAYS: how long an expired licence keeps granting leases, with warnings. */
@@ -46,9 +49,7 @@ export function handlerSettings(env: Env): HandlerSettings {
   const syncBatchSize = Number(env.TANDEM_SYNC_BATCH || 500);
   if (!Number.isInteger(syncBatchSize) || syncBatchSize < 1 || syncBatchSize > 5000)
     throw new DomainError(400, 'invalid_setting', `TANDEM_SYNC_BATCH "${env.TANDEM_SYNC_BATCH}" must be a whole number from 1 to 5000.`);
-  const licensePublicKey = (env.TANDEM_LICENSE_PUBLIC_KEY || DEMO_LICENSE_PUBLIC_KEY).trim();
-  if (fromBase64Url(licensePublicKey)?.length !== 32)
-    throw new DomainError(400, 'invalid_setting', 'TANDEM_LICENSE_PUBLIC_KEY must be an Ed25519 public key: 32 bytes in base64url (43 characters), as `npm run license -- keygen` prints it.');
+  const licensePublicKey = licenseKeyOf(env);
   const leaseTtlSeconds = positiveNumber(env, 'TANDEM_LEASE_TTL_SECONDS', DEFAULT_LEASE_TTL_SECONDS, true);
   const licenseGraceDays = positiveNumber(env, 'TANDEM_LICENSE_GRACE_DAYS', DEFAULT_GRACE_DAYS, false);
   return {
@@ -69,6 +70,25 @@ export function handlerSettings(env: Env): HandlerSettings {
     leaseTtlSeconds,
     licenseGraceDays,
   };
+}
+
+/**
+ * The key licences are checked with. The demo key's private half ships with Tandem, so it is
+ * trusted only on a system that says it is a demo (TANDEM_DEMO=1, as `npm start` does).
+ */
+function licenseKeyOf(env: Env): string | null {
+  const demo = env.TANDEM_DEMO === '1';
+  const configured = env.TANDEM_LICENSE_PUBLIC_KEY?.trim();
+  if (!configured) return demo ? DEMO_LICENSE_PUBLIC_KEY : null;
+  if (fromBase64Url(configured)?.length !== 32)
+    throw new DomainError(400, 'invalid_setting', 'TANDEM_LICENSE_PUBLIC_KEY must be an Ed25519 public key: 32 bytes in base64url (43 characters), as `npm run license -- keygen` prints it.');
+  if (configured === DEMO_LICENSE_PUBLIC_KEY && !demo)
+    throw new DomainError(
+      400,
+      'invalid_setting',
+      'TANDEM_LICENSE_PUBLIC_KEY is the demo key, whose private half is published with Tandem: anyone could sign a licence for it. Set your vendor\'s key, or TANDEM_DEMO=1 on a demo system.',
+    );
+  return configured;
 }
 
 function positiveNumber(env: Env, name: string, fallback: number, integer: boolean): number {

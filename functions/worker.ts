@@ -23,6 +23,8 @@ export interface Env {
   TANDEM_PEER_TOKEN?: string;
   TANDEM_SYNC_BATCH?: string;
   TANDEM_LICENSE_PUBLIC_KEY?: string;
+  /** "1": a demo system, which trusts the published demo licence key; never in production. */
+  TANDEM_DEMO?: string;
   TANDEM_LEASE_TTL_SECONDS?: string;
   TANDEM_LICENSE_GRACE_DAYS?: string;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from './errors';
-import { signedDocumentSchema, verifyDocument } from './signing';
+import { signedDocumentSchema, verifyDocument, type SignedDocument } from './signing';
 
 /**
  * Licences, as plant licensing works: a master licence (customer, edition,
@@ -17,13 +17,34 @@ export const LICENSE_RECORD_ID = 'installed';
 /** Without a licence a deployment runs in demo mode: one server, this many terminals. */
 export const DEMO_TERMINALS = 5;
 /**
- * The public half of the demo vendor key, the default of TANDEM_LICENSE_PUBLIC_KEY,
- * so that the local system runs licensed on a fresh clone. Its private half is in
- * infra/demo/ for everyone to read: production sets the vendor's own key.
+ * The public half of the demo vendor key, so that the local system runs licensed on a
+ * fresh clone. Its private half is in infra/demo/ for everyone to read, so a handler
+ * trusts it only when told it is a demo system (TANDEM_DEMO=1); production sets the
+ * vendor's own key.
  */
 export const DEMO_LICENSE_PUBLIC_KEY = 'pHrUJKN6YYmThwyRAD-QoKc4hhLMl6DGGoLwrBlHVF4';
 /** An expired licence keeps serving this long, with warnings: time for a purchase order to go through. */
 export const DEFAULT_GRACE_DAYS = 30;
+
+/**
+ * Which key a server checks licences with: the vendor's, the published demo key (a demo
+ * system), or none (no TANDEM_LICENSE_PUBLIC_KEY: demo mode only, every licence refused).
+ */
+export type LicenseKeyTrust = 'vendor' | 'demo' | 'none';
+
+export const licenseKeyTrust = (publicKey: string | null): LicenseKeyTrust =>
+  publicKey === null ? 'none' : publicKey === DEMO_LICENSE_PUBLIC_KEY ? 'demo' : 'vendor';
+
+const NO_VENDOR_KEY =
+  'TANDEM_LICENSE_PUBLIC_KEY is not set, so this server cannot check a licence: it runs in demo mode (one server, 5 terminals) and refuses every licence. Set it to your vendor\'s public key.';
+
+/** What /healthz, the start-up log and the licence view say about the key; null for a vendor key. */
+export function licenseKeyWarning(trust: LicenseKeyTrust): string | null {
+  if (trust === 'demo')
+    return 'license_demo_key: licences are checked with the demo key (TANDEM_DEMO=1), whose private half is published with Tandem: anyone can sign a licence this server accepts. Set TANDEM_LICENSE_PUBLIC_KEY to your vendor\'s key in production.';
+  if (trust === 'none') return `license_key_not_configured: ${NO_VENDOR_KEY}`;
+  return null;
+}
 
 export const redundancies = ['none', 'mirrored', 'full'] as const;
 export type Redundancy = (typeof redundancies)[number];
@@ -169,6 +190,13 @@ export function expiryOf(license: Pick<LicensePayload, 'expiresAt'>, now: Date, 
 export const licenseProblems = {
   signatureInvalid: (status = 403) =>
     new DomainError(status, 'license_signature_invalid', 'The licence signature does not verify with this server\'s licence public key (TANDEM_LICENSE_PUBLIC_KEY): the file was altered or signed by another key.'),
+  demoKeyRefused: (status = 403) =>
+    new DomainError(
+      status,
+      'license_demo_key_refused',
+      'The licence is signed with the demo key, whose private half is published with Tandem (infra/demo/), so anyone can sign one; this server does not trust it. Install a licence signed with your vendor\'s key, set in TANDEM_LICENSE_PUBLIC_KEY (TANDEM_DEMO=1 only on a demo system).',
+    ),
+  noVendorKey: (status = 403) => new DomainError(status, 'license_key_not_configured', NO_VENDOR_KEY),
   malformed: (status: number, field: string, message: string) =>
     new DomainError(status, 'license_malformed', `The licence is not a ${LICENSE_FORMAT} licence file: ${field}: ${message}.`, { field }),
   wrongInstallation: (status: number, installationId: string, license: LicensePayload) =>
@@ -220,8 +248,10 @@ export const licenseProblems = {
 // ---------------------------------------------------------------- checking a file
 
 export interface LicenseContext {
-  /** The vendor key licences must be signed with. */
-  publicKey: CryptoKey;
+  /** The key licences must be signed with; null when this server has none (demo mode only). */
+  publicKey: CryptoKey | null;
+  /** The demo key when it is not trusted here, so that a licence it signed is refused by name. */
+  demoKey?: CryptoKey;
   installationId: string;
   role: ServerRole;
   now: Date;
@@ -248,7 +278,7 @@ export async function judgeLicenseFile(file: unknown, ctx: Omit<LicenseContext, 
     const issue = shape.error.issues[0];
     return { license: null, mode: 'demo', problem: licenseProblems.malformed(status, issue.path.join('.') || '(file)', issue.message) };
   }
-  if (!(await verifyDocument(shape.data, ctx.publicKey))) return { license: null, mode: 'demo', problem: licenseProblems.signatureInvalid(status) };
+  if (!ctx.publicKey || !(await verifyDocument(shape.data, ctx.publicKey))) return { license: null, mode: 'demo', problem: await untrustedSignature(shape.data, ctx, status) };
   const parsed = licensePayloadSchema.safeParse(shape.data.payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -262,6 +292,12 @@ export async function judgeLicenseFile(file: unknown, ctx: Omit<LicenseContext, 
   const violations = consistencyViolations(license);
   if (violations.length) return { license, mode, problem: licenseProblems.inconsistent(status, violations) };
   return { license, mode, problem: null };
+}
+
+/** Why a licence's signature is not trusted: signed with the demo key, no key here, or signed by another key. */
+async function untrustedSignature(file: SignedDocument<unknown>, ctx: Pick<LicenseContext, 'publicKey' | 'demoKey'>, status: number): Promise<DomainError> {
+  if (ctx.demoKey && (await verifyDocument(file, ctx.demoKey))) return licenseProblems.demoKeyRefused(status);
+  return ctx.publicKey ? licenseProblems.signatureInvalid(status) : licenseProblems.noVendorKey(status);
 }
 
 /** What installing a licence checks: judgeLicenseFile, then the dates (past grace is refused). */

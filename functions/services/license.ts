@@ -12,10 +12,14 @@ import {
   LICENSE_ENTITY,
   LICENSE_RECORD_ID,
   licensedTerminals,
+  licenseKeyTrust,
+  licenseKeyWarning,
   licenseProblems,
   redundancyOf,
   servingRefusal,
   type Expiry,
+  type LicenseContext,
+  type LicenseKeyTrust,
   type LicensePayload,
   type RedundancyMode,
 } from '../domain/license';
@@ -36,7 +40,8 @@ const onWorkers = () => typeof navigator !== 'undefined' && navigator.userAgent 
 
 export function licensingSettings(overrides: Partial<LicensingSettings> = {}): LicensingSettings {
   return {
-    publicKey: overrides.publicKey ?? DEMO_LICENSE_PUBLIC_KEY,
+    // No key unless one is given: the demo key is trusted only when a demo system names it.
+    publicKey: overrides.publicKey ?? null,
     leaseTtlSeconds: overrides.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS,
     graceDays: overrides.graceDays ?? DEFAULT_GRACE_DAYS,
     leaseView: overrides.leaseView ?? (onWorkers() ? 'database' : 'process'),
@@ -70,7 +75,8 @@ export class Licensing {
   private loadedAt = 0;
   private loading: Promise<LicenseState> | null = null;
   private generation = 0;
-  private readonly publicKey: Promise<CryptoKey>;
+  readonly keyTrust: LicenseKeyTrust;
+  private readonly keys: Promise<Pick<LicenseContext, 'publicKey' | 'demoKey'>>;
   private lastExpiryNote = '';
   private lastExhaustedNote = -Infinity;
 
@@ -80,8 +86,9 @@ export class Licensing {
   ) {
     this.settings = licensingSettings(deps.licensing);
     deps.db.onCommitted('license', () => this.forget());
-    this.publicKey = importPublicKey(this.settings.publicKey);
-    this.publicKey.catch(() => undefined);
+    this.keyTrust = licenseKeyTrust(this.settings.publicKey);
+    this.keys = licenseKeys(this.settings.publicKey, this.keyTrust);
+    this.keys.catch(() => undefined);
     this.leases = new LeaseBook({
       db: deps.db,
       serverId: deps.serverId,
@@ -172,7 +179,7 @@ export class Licensing {
     } catch {
       /* judged as malformed below */
     }
-    const verdict = await judgeLicenseFile(file, { publicKey: await this.publicKey, installationId: identity.installationId, role });
+    const verdict = await judgeLicenseFile(file, { ...(await this.keys), installationId: identity.installationId, role });
     const licensed = verdict.license && !verdict.problem ? licensedTerminals(verdict.license, role) : 0;
     return { record, license: verdict.license, mode: verdict.mode, problem: verdict.problem, licensed, installationId: identity.installationId };
   }
@@ -293,7 +300,7 @@ export class Licensing {
     const at = now();
     const identity = await this.identity.get();
     const license = await checkLicenseForInstall(file, {
-      publicKey: await this.publicKey,
+      ...(await this.keys),
       installationId: identity.installationId,
       role,
       now: at,
@@ -332,6 +339,8 @@ export class Licensing {
     const state = await this.state();
     const now = this.deps.now();
     const warnings: string[] = [];
+    const keyWarning = licenseKeyWarning(this.keyTrust);
+    if (keyWarning) warnings.push(keyWarning);
     const refusal = servingRefusal(state, this.deps.role);
     if (refusal) warnings.push(`${refusal.code}: ${refusal.detail}`);
     const servesTerminals = refusal === null;
@@ -342,9 +351,18 @@ export class Licensing {
     return { mode: state.mode, state: state.problem ? 'invalid' : expiry.state, servesTerminals, licenseId: state.license.licenseId, expiresAt: expiry.expiresAt, warnings };
   }
 
-  async publicKeyFingerprint(): Promise<string> {
-    return keyFingerprint(this.settings.publicKey);
+  /** The fingerprint of the key licences are checked with; null when there is none. */
+  async publicKeyFingerprint(): Promise<string | null> {
+    return this.settings.publicKey === null ? null : keyFingerprint(this.settings.publicKey);
   }
+}
+
+/** The trusted key, and the demo key to refuse by name where it is not trusted. */
+async function licenseKeys(publicKey: string | null, trust: LicenseKeyTrust): Promise<Pick<LicenseContext, 'publicKey' | 'demoKey'>> {
+  return {
+    publicKey: publicKey === null ? null : await importPublicKey(publicKey),
+    demoKey: trust === 'demo' ? undefined : await importPublicKey(DEMO_LICENSE_PUBLIC_KEY),
+  };
 }
 
 function expiryWarning(license: LicensePayload, expiry: Expiry): string {

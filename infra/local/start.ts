@@ -95,6 +95,8 @@ async function main() {
       TANDEM_ADMIN_TOKEN: secrets.admin,
       TANDEM_PEER_URL: peer.url,
       TANDEM_PEER_TOKEN: secrets.peer,
+      // A demo system: the handlers trust the demo licence key (infra/demo/), and say so.
+      TANDEM_DEMO: '1',
     });
   }
   await Promise.all(Object.values(handlers).map((h) => healthy(`${h.url}/healthz`)));

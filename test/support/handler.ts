@@ -19,12 +19,15 @@ export interface HandlerProcess extends Started {
   restart: () => Promise<HandlerProcess>;
 }
 
-/** A real handler process on loopback with its own database in a temp folder. */
+/**
+ * A real handler process on loopback with its own database in a temp folder. A demo system
+ * (TANDEM_DEMO=1, the demo licence key trusted) unless `env` says otherwise.
+ */
 export async function startHandler(options: { env?: Record<string, string>; dataDir?: string; port?: number } = {}): Promise<HandlerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tandem-handler-'));
   const port = options.port ?? (await freePort());
   const adminToken = options.env?.TANDEM_ADMIN_TOKEN ?? `tdm_test_admin_${port}`;
-  const env = { HOST: '127.0.0.1', PORT: String(port), TANDEM_DATA_DIR: dataDir, TANDEM_ADMIN_TOKEN: adminToken, ...options.env };
+  const env = { HOST: '127.0.0.1', PORT: String(port), TANDEM_DATA_DIR: dataDir, TANDEM_ADMIN_TOKEN: adminToken, TANDEM_DEMO: '1', ...options.env };
   const started = startNodeScript('functions/node.ts', env);
   const url = `http://127.0.0.1:${port}`;
   const exitedEarly = started.exited.then((code) => {
