@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { displayClientTypes, failoverModes } from '../../db/enums';
+import { jsonTooLarge } from './json-bounds';
 import { parseMac } from './mac';
 
 /**
@@ -8,7 +9,10 @@ import { parseMac } from './mac';
  */
 const name = z.string().trim().min(1).max(100);
 const id = z.string().min(1).max(64);
-const jsonObject = z.record(z.string(), z.unknown());
+const jsonObject = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const tooLarge = jsonTooLarge(value);
+  if (tooLarge) ctx.addIssue({ code: 'custom', message: `the object ${tooLarge}` });
+});
 
 /** Settings a terminal or a group may set; null or absent means "inherit". */
 const inheritable = {

@@ -1,14 +1,18 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { desc, eq } from 'drizzle-orm';
-import { changeLog } from '../../db/schema';
+import { changeLog, type ChangeLogEntry } from '../../db/schema';
 import { notFound } from '../domain/errors';
 import { access } from '../domain/roles';
+import { redactSecrets } from '../domain/secrets';
 import { actorOf, type AppEnv } from '../http/context';
 import { historyFilter, pageOf, pageQuery, periodQuery } from './paging';
 import { declareRoute, type RouteTable } from '../http/route';
 import { revertChange } from '../services/revert';
 
 const problem = { description: 'Problem document (RFC 9457)' };
+
+/** The change history shows what changed, never a credential (the peer pulls the log itself, whole). */
+const withoutSecrets = (entry: ChangeLogEntry) => ({ ...entry, before: redactSecrets(entry.entity, entry.before), after: redactSecrets(entry.entity, entry.after) });
 
 /** History of configuration changes on both servers of a pair, and undo. */
 export function mountChanges(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
@@ -43,7 +47,8 @@ export function mountChanges(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
         changeLog.at,
         q,
       );
-      return c.json(await pageOf(c.var.deps.db.orm, changeLog, where, desc(changeLog.seq), q));
+      const page = await pageOf(c.var.deps.db.orm, changeLog, where, desc(changeLog.seq), q);
+      return c.json({ ...page, items: page.items.map(withoutSecrets) });
     },
   );
 
@@ -63,7 +68,7 @@ export function mountChanges(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
       const id = c.req.valid('param').id;
       const row = await c.var.deps.db.orm.select().from(changeLog).where(eq(changeLog.changeId, id)).get();
       if (!row) throw notFound('change', id);
-      return c.json(row);
+      return c.json(withoutSecrets(row));
     },
   );
 

@@ -10,9 +10,9 @@ export const pageQuery = {
 };
 
 /** One page of a table with its total, in the shape every list route answers. */
-export async function pageOf(orm: Orm, table: SQLiteTable, where: SQL | undefined, orderBy: SQL, page: { limit: number; offset: number }) {
+export async function pageOf<T extends SQLiteTable>(orm: Orm, table: T, where: SQL | undefined, orderBy: SQL, page: { limit: number; offset: number }) {
   const [items, [{ total }]] = await Promise.all([
-    orm.select().from(table).where(where).orderBy(orderBy).limit(page.limit).offset(page.offset).all(),
+    orm.select().from(table).where(where).orderBy(orderBy).limit(page.limit).offset(page.offset).all() as Promise<T['$inferSelect'][]>,
     orm.select({ total: count() }).from(table).where(where).all(),
   ]);
   return { items, total, limit: page.limit, offset: page.offset };

@@ -3,6 +3,7 @@ import { and, asc, count, eq } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { notFound } from '../domain/errors';
 import { access } from '../domain/roles';
+import { redactSecrets } from '../domain/secrets';
 import { actorOf, type AppEnv } from '../http/context';
 import { checkIfMatch, recordEtag } from '../http/preconditions';
 import { declareRoute, jsonBody, type RouteTable } from '../http/route';
@@ -36,6 +37,8 @@ export function mountResource(app: OpenAPIHono<AppEnv>, table: RouteTable, route
   const recordSchema = input.extend({ id: z.string(), version: z.number().int(), createdAt: z.string(), updatedAt: z.string() });
   const filters = routes.filters ?? {};
   const filterQuery = z.object(Object.fromEntries(Object.keys(filters).map((k) => [k, z.string().optional()])));
+  // Viewers read the configuration without its credentials; those who may change it see them.
+  const shown = <T>(principal: AppEnv['Variables']['principal'], row: T): T => (principal?.role === 'viewer' ? redactSecrets(entity, row) : row);
   const changeContext = (c: { var: AppEnv['Variables'] }): ChangeContext => ({ serverId: c.var.deps.serverId, actor: actorOf(c.var.principal), at: c.var.deps.now() });
 
   declareRoute(
@@ -61,7 +64,7 @@ export function mountResource(app: OpenAPIHono<AppEnv>, table: RouteTable, route
         orm.select().from(spec.table).where(where).orderBy(asc(routes.orderBy)).limit(limit).offset(offset).all(),
         orm.select({ total: count() }).from(spec.table).where(where).all(),
       ]);
-      return c.json({ items, total, limit, offset });
+      return c.json({ items: items.map((row) => shown(c.var.principal, row)), total, limit, offset });
     },
   );
 
@@ -82,7 +85,7 @@ export function mountResource(app: OpenAPIHono<AppEnv>, table: RouteTable, route
       const row = await findRecord(c.var.deps.db.orm, spec, id);
       if (!row) throw notFound(entity, id);
       c.header('ETag', recordEtag(row.version));
-      return c.json(row);
+      return c.json(shown(c.var.principal, row));
     },
   );
 

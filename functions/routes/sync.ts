@@ -4,6 +4,7 @@ import { and, desc, eq, isNull } from 'drizzle-orm';
 import { syncConflicts } from '../../db/schema';
 import { DomainError } from '../domain/errors';
 import { access } from '../domain/roles';
+import { redactSecrets } from '../domain/secrets';
 import { answersPeers } from '../domain/sync-direction';
 import { actorOf, type AppEnv } from '../http/context';
 import { keepRunning } from '../http/background';
@@ -15,6 +16,13 @@ import { setPaused } from '../sync/state';
 import { changesPage, SCHEMA_VERSION_HEADER, SERVER_ID_HEADER, snapshotDocument } from '../sync/wire';
 
 const problem = { description: 'Problem document (RFC 9457)' };
+
+type Conflict = typeof syncConflicts.$inferSelect;
+/** Both versions of a conflict, as an admin compares them: credentials redacted. */
+const conflictWithoutSecrets = (conflict: Conflict): Conflict => {
+  const side = (s: Conflict['local']) => (s && typeof s === 'object' ? { ...s, state: redactSecrets(conflict.entity, (s as { state?: unknown }).state) } : s);
+  return { ...conflict, local: side(conflict.local), remote: side(conflict.remote) };
+};
 const peerHeaders = z.object({
   [SERVER_ID_HEADER]: z.string().optional().openapi({ description: "The calling server's TANDEM_SERVER_ID" }),
   [SCHEMA_VERSION_HEADER]: z.string().optional().openapi({ description: "The calling server's schema version" }),
@@ -114,7 +122,10 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       summary: 'Peer URL, whether it answers, last successful sync, lag in changes and seconds, open conflicts',
       tags: ['sync'],
     },
-    async (c) => c.json(await c.var.services.sync.status()),
+    async (c) => {
+      const status = await c.var.services.sync.status();
+      return c.json({ ...status, conflicts: status.conflicts.map(conflictWithoutSecrets) });
+    },
   );
 
   declareRoute(
@@ -192,7 +203,7 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
         q.recordId ? eq(syncConflicts.recordId, q.recordId) : undefined,
       );
       const items = await c.var.deps.db.orm.select().from(syncConflicts).where(where).orderBy(desc(syncConflicts.detectedAt)).limit(q.limit).all();
-      return c.json({ items });
+      return c.json({ items: items.map(conflictWithoutSecrets) });
     },
   );
 

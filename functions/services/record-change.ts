@@ -1,5 +1,6 @@
 import type { Tx } from '../../db/database';
 import type { ChangeLogEntry } from '../../db/schema';
+import { redactSecrets } from '../domain/secrets';
 import { recordAudit, type AuditEntry } from './audit';
 import { appendLocalChange, type LocalChange } from './change-log';
 
@@ -9,15 +10,15 @@ export interface ChangeContext {
   at: Date;
 }
 
-/** The audit event of a configuration change, the same whether it was made here or pulled from the peer. */
+/** The audit event of a configuration change, the same whether it was made here or pulled from the peer; secrets never reach the audit log. */
 export function auditOfChange(change: { entity: string; recordId: string; operation: string; before?: unknown; after?: unknown; revertOf?: string | null; actor: string }): AuditEntry {
   return {
     actor: change.actor,
     action: change.revertOf ? `${change.entity}.revert` : `${change.entity}.${change.operation}`,
     entity: change.entity,
     entityId: change.recordId,
-    before: change.before,
-    after: change.after,
+    before: redactSecrets(change.entity, change.before),
+    after: redactSecrets(change.entity, change.after),
   };
 }
 
