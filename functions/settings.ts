@@ -1,6 +1,6 @@
 import { DomainError } from './domain/errors';
 import { DEFAULT_LEASE_TTL_SECONDS } from './domain/lease';
-import { DEFAULT_GRACE_DAYS, DEMO_LICENSE_PUBLIC_KEY } from './domain/license';
+import { DEFAULT_GRACE_DAYS, DEMO_LICENSE_PUBLIC_KEY, LEASE_TTL_LIMITS_SECONDS, MAX_GRACE_DAYS } from './domain/license';
 import { fromBase64Url } from './domain/signing';
 
 export interface HandlerSettings {
@@ -24,9 +24,9 @@ export interface HandlerSettings {
    * demo key on a demo system (TANDEM_DEMO=1), else null — demo mode only, every licence refused.
    */
   licensePublicKey: string | null;
-  /** TANDEM_LEASE_TTL_SECONDS: a terminal-connection lease not renewed by a check-in expires after this long. */
+  /** TANDEM_LEASE_TTL_SECONDS: a terminal-connection lease not renewed by a check-in expires after this long (an hour to 30 days). */
   leaseTtlSeconds: number;
-  /** TANDEM_LICENSE_GRACE_DAYS: how long an expired licence keeps granting leases, with warnings. */
+  /** TANDEM_LICENSE_GRACE_DAYS: how long an expired licence keeps granting leases, with warnings (0 to 30). */
   licenseGraceDays: number;
 }
 
@@ -50,8 +50,18 @@ export function handlerSettings(env: Env): HandlerSettings {
   if (!Number.isInteger(syncBatchSize) || syncBatchSize < 1 || syncBatchSize > 5000)
     throw new DomainError(400, 'invalid_setting', `TANDEM_SYNC_BATCH "${env.TANDEM_SYNC_BATCH}" must be a whole number from 1 to 5000.`);
   const licensePublicKey = licenseKeyOf(env);
-  const leaseTtlSeconds = positiveNumber(env, 'TANDEM_LEASE_TTL_SECONDS', DEFAULT_LEASE_TTL_SECONDS, true);
-  const licenseGraceDays = positiveNumber(env, 'TANDEM_LICENSE_GRACE_DAYS', DEFAULT_GRACE_DAYS, false);
+  const leaseTtlSeconds = boundedNumber(env, 'TANDEM_LEASE_TTL_SECONDS', DEFAULT_LEASE_TTL_SECONDS, {
+    ...LEASE_TTL_LIMITS_SECONDS,
+    what: `a whole number of seconds from ${LEASE_TTL_LIMITS_SECONDS.min} (an hour) to ${LEASE_TTL_LIMITS_SECONDS.max} (30 days)`,
+    why: 'a shorter lease lapses between boots and the licensed terminal count would limit nothing',
+  });
+  const licenseGraceDays = boundedNumber(env, 'TANDEM_LICENSE_GRACE_DAYS', DEFAULT_GRACE_DAYS, {
+    min: 0,
+    max: MAX_GRACE_DAYS,
+    fractional: true,
+    what: `a number of days from 0 to ${MAX_GRACE_DAYS}`,
+    why: 'the grace period of an expired licence may be shortened, never lengthened',
+  });
   return {
     host: env.HOST || '127.0.0.1',
     port,
@@ -91,11 +101,12 @@ function licenseKeyOf(env: Env): string | null {
   return configured;
 }
 
-function positiveNumber(env: Env, name: string, fallback: number, integer: boolean): number {
+/** A licence term the environment may set within limits; outside them the handler does not start. */
+function boundedNumber(env: Env, name: string, fallback: number, limits: { min: number; max: number; fractional?: boolean; what: string; why: string }): number {
   const text = env[name];
   if (!text) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value < (integer ? 1 : 0) || (integer && !Number.isInteger(value)))
-    throw new DomainError(400, 'invalid_setting', `${name} "${text}" must be ${integer ? 'a whole number of at least 1' : 'a number of at least 0'}.`);
+  if (!Number.isFinite(value) || value < limits.min || value > limits.max || (!limits.fractional && !Number.isInteger(value)))
+    throw new DomainError(400, 'invalid_setting', `${name} "${text}" must be ${limits.what}: ${limits.why}.`);
   return value;
 }

@@ -25,6 +25,14 @@ export const DEMO_TERMINALS = 5;
 export const DEMO_LICENSE_PUBLIC_KEY = 'pHrUJKN6YYmThwyRAD-QoKc4hhLMl6DGGoLwrBlHVF4';
 /** An expired licence keeps serving this long, with warnings: time for a purchase order to go through. */
 export const DEFAULT_GRACE_DAYS = 30;
+/**
+ * What the customer's environment may change of the licence's terms. A lease shorter than an
+ * hour lapses between a terminal's boots, so the licensed count would limit nothing; one longer
+ * than 30 days pins a connection to a terminal long gone. The grace period may be shortened,
+ * never lengthened.
+ */
+export const LEASE_TTL_LIMITS_SECONDS = { min: 3600, max: 30 * 86_400 } as const;
+export const MAX_GRACE_DAYS = DEFAULT_GRACE_DAYS;
 
 /**
  * Which key a server checks licences with: the vendor's, the published demo key (a demo

@@ -6,9 +6,10 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_LICENSE_TERMINALS, installDemoLicense } from '../../infra/demo/install-demo-license';
 import { main as licenseToolInProcess } from '../../infra/license/cli';
-import { apiClient, createToken, startHandler, type HandlerProcess } from '../support/handler';
-import { licensePayload, testMac, testVendor } from '../support/licensing';
-import { repoRoot, waitFor } from '../../infra/local/processes';
+import { apiClient, apiClientOver, createToken, startHandler, type HandlerProcess } from '../support/handler';
+import { inProcessHandlerFromEnv } from '../support/in-process';
+import { licensePayload, testClock, testMac, testVendor } from '../support/licensing';
+import { repoRoot } from '../../infra/local/processes';
 
 const run = promisify(execFile);
 const started: HandlerProcess[] = [];
@@ -42,17 +43,21 @@ async function licenseTool(...args: string[]): Promise<{ code: number; out: stri
 describe('licensing on real handler processes', () => {
   it('a lease not renewed expires after TANDEM_LEASE_TTL_SECONDS and frees its connection', async () => {
     const vendor = await testVendor();
-    const h = await handler({ TANDEM_LICENSE_PUBLIC_KEY: vendor.publicKey, TANDEM_LEASE_TTL_SECONDS: '2' });
-    const admin = apiClient(h.url, h.adminToken);
-    const relay = apiClient(h.url, await createToken(admin, 'relay'));
+    // The environment allows an hour at least: the handler reads it as in production, under a test clock.
+    const clock = testClock();
+    const h = await inProcessHandlerFromEnv({ TANDEM_LICENSE_PUBLIC_KEY: vendor.publicKey, TANDEM_LEASE_TTL_SECONDS: '3600' }, { now: clock.now });
+    const admin = apiClientOver(h.request, h.adminToken);
+    const relay = apiClientOver(h.request, (await admin.post('/api/v1/tokens', { role: 'relay', name: 'relay-a' })).body.token);
     const { installationId } = (await admin.get('/api/v1/server')).body;
-    await admin.call('PUT', '/api/v1/license', await vendor.sign(licensePayload(installationId, { products: [{ product: 'terminal-connection', quantity: 3, appliesTo: 'primary' }] })));
+    await admin.call('PUT', '/api/v1/license', await vendor.sign(licensePayload(installationId, { products: [{ product: 'terminal-connection', quantity: 3, appliesTo: 'primary' }] }, clock.now())));
     for (let n = 1; n <= 4; n++) await admin.post('/api/v1/terminals', { mac: testMac(n), name: `t-${n}` });
     for (let n = 1; n <= 3; n++) expect((await relay.get(`/api/v1/boot/terminals/${testMac(n)}`)).status).toBe(200);
     expect((await relay.get(`/api/v1/boot/terminals/${testMac(4)}`)).body).toMatchObject({ code: 'license_exhausted', count: 3 });
     // No check-ins: the leases run out, and terminal 4 gets one.
-    await waitFor(async () => (await relay.get(`/api/v1/boot/terminals/${testMac(4)}`)).status === 200, () => 'terminal 4 to get a lease once the others expired');
+    clock.advance(3600);
+    expect((await relay.get(`/api/v1/boot/terminals/${testMac(4)}`)).status).toBe(200);
     expect((await admin.get('/api/v1/leases')).body.items.filter((l: { valid: boolean }) => l.valid).map((l: { mac: string }) => l.mac)).toContain(testMac(4));
+    h.close();
   });
 
   it('the vendor tool makes a key pair and issues a licence the handler accepts; inspect tells a tampered one', async () => {

@@ -63,7 +63,11 @@ export async function startHandler(options: { env?: Record<string, string>; data
 
 /** The admin API of a handler at baseUrl, called with one token. */
 export function apiClient(baseUrl: string, token: string) {
-  const request = jsonClient((path, init) => fetch(baseUrl + path, init));
+  return apiClientOver(jsonClient((path, init) => fetch(baseUrl + path, init)), token);
+}
+
+/** The same calls over any JSON client: a socket, or an in-process app's `request`. */
+export function apiClientOver(request: ReturnType<typeof jsonClient<Headers>>, token: string) {
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => request(method, path, { token, body, headers });
   return {
     get: (path: string, headers?: Record<string, string>) => call('GET', path, undefined, headers),
