@@ -1,6 +1,60 @@
-import type { Log } from './http/context';
+import pino, { type Logger, type LevelWithSilent } from 'pino';
 
-/** Structured logs: one JSON object a line. */
-export function jsonLogger(fields: Record<string, unknown>, write: (line: string) => void = console.log): Log {
-  return (entry) => write(JSON.stringify({ time: new Date().toISOString(), level: 'info', ...fields, ...entry }));
+/**
+ * Structured logs: one JSON object a line, with `time` (ISO 8601), `level` (its name) and the
+ * fields given, written by pino. The handler and the relay both log through jsonLines.
+ *
+ * `pino` is two builds: on Node its own, which turns a record into a line itself; in the Workers
+ * bundle the one its package names for browsers (wrangler picks it; the Node build would write
+ * through fs and thread streams), which hands us the record as an object, turned into the same
+ * line here. Both go to `write`, the line with its newline.
+ */
+export function jsonLines(options: {
+  fields: Record<string, unknown>;
+  /** The lowest level written. */
+  level: LevelWithSilent;
+  /** Where the message of logger.info(fields, message) goes. */
+  messageKey?: string;
+  write: (line: string) => void;
+}): Logger {
+  const { fields, level, messageKey = 'msg', write } = options;
+  const formatters = { level: (label: string) => ({ level: label }), log: plain };
+  return pino(
+    {
+      level,
+      base: null,
+      messageKey,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters,
+      browser: { formatters, write: (record: object) => write(`${JSON.stringify(record)}\n`) },
+    },
+    { write },
+  ).child(fields);
+}
+
+/** What JSON would lose or refuse: an Error becomes its message, a bigint its decimal digits. */
+function plain(record: Record<string, unknown>): Record<string, unknown> {
+  let out = record;
+  for (const key in record) {
+    const value = record[key];
+    if (value instanceof Error || typeof value === 'bigint') {
+      if (out === record) out = { ...record };
+      out[key] = value instanceof Error ? value.message : String(value);
+    }
+  }
+  return out;
+}
+
+const levels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+
+/**
+ * The handler's log: one call a record, `level` among its fields (info when absent or not a
+ * level pino knows), every level written.
+ */
+export function jsonLogger(fields: Record<string, unknown>, write: (line: string) => void = console.log): (entry: Record<string, unknown>) => void {
+  const logger = jsonLines({ fields, level: 'trace', write: (line) => write(line.endsWith('\n') ? line.slice(0, -1) : line) });
+  return ({ level, ...entry }) => {
+    if (typeof level === 'string' && levels.has(level)) logger[level as 'info'](entry);
+    else logger.info(entry);
+  };
 }

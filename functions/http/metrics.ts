@@ -1,7 +1,40 @@
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 
+/*
+ * The Prometheus text format (0.0.4), written here once for the handler and the relay
+ * (relay/observe/metrics.ts). Not prom-client, though it bundles and runs on Workers under
+ * nodejs_compat: its metrics are read only asynchronously (`await registry.metrics()`), while
+ * render() here and the relay's snapshot() are read synchronously by their callers; and it records
+ * a request no faster (about 1 µs either way, against a request of some 200 µs).
+ */
+export type MetricKind = 'counter' | 'gauge' | 'histogram';
+
+/** A label value as the format quotes it: backslash, double quote and line feed escaped. */
+export function escapeLabelValue(value: string): string {
+  return /[\\"\n]/.test(value) ? value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`)) : value;
+}
+
+/** `name="value",…` in the order given, values escaped. */
+export function labelText(labels: Record<string, string | number>): string {
+  let text = '';
+  for (const name in labels) text += `${text ? ',' : ''}${name}="${escapeLabelValue(String(labels[name]))}"`;
+  return text;
+}
+
+/** The HELP and TYPE lines that open a metric family. */
+export function familyLines(name: string, help: string, kind: MetricKind): [string, string] {
+  return [`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${kind}`];
+}
+
+/** One sample; `labels` as labelText writes them ('' for none). NaN and the infinities as the format spells them. */
+export function sampleLine(name: string, labels: string, value: number): string {
+  const text = Number.isNaN(value) ? 'NaN' : value === Infinity ? '+Inf' : value === -Infinity ? '-Inf' : String(value);
+  return `${name}${labels ? `{${labels}}` : ''} ${text}`;
+}
+
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const BUCKET_LABELS = BUCKETS.map((bound) => `le="${bound}"`);
 
 interface Series {
   count: number;
@@ -16,16 +49,14 @@ export class RequestMetrics {
   private readonly gauges = new Map<string, { help: string; read: () => number }>();
 
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `method="${method}",route="${escape(route)}",status="${status}"`;
+    const latencyKey = labelText({ method, route });
+    const key = `${latencyKey},status="${status}"`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    const latencyKey = `method="${method}",route="${escape(route)}"`;
     let series = this.latency.get(latencyKey);
     if (!series) this.latency.set(latencyKey, (series = { count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }));
     series.count++;
     series.sum += seconds;
-    BUCKETS.forEach((bound, i) => {
-      if (seconds <= bound) series.buckets[i]++;
-    });
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) series.buckets[i]++;
   }
 
   /** A value read when scraped (leases in use, sync lag, …). */
@@ -34,18 +65,17 @@ export class RequestMetrics {
   }
 
   render(): string {
-    const lines = ['# HELP tandem_http_requests_total HTTP requests by route and status.', '# TYPE tandem_http_requests_total counter'];
-    for (const [labels, n] of this.requests) lines.push(`tandem_http_requests_total{${labels}} ${n}`);
-    lines.push('# HELP tandem_http_request_duration_seconds HTTP request latency by route.', '# TYPE tandem_http_request_duration_seconds histogram');
+    const lines = familyLines('tandem_http_requests_total', 'HTTP requests by route and status.', 'counter');
+    for (const [labels, n] of this.requests) lines.push(sampleLine('tandem_http_requests_total', labels, n));
+    const latency = 'tandem_http_request_duration_seconds';
+    lines.push(...familyLines(latency, 'HTTP request latency by route.', 'histogram'));
     for (const [labels, s] of this.latency) {
-      BUCKETS.forEach((bound, i) => lines.push(`tandem_http_request_duration_seconds_bucket{${labels},le="${bound}"} ${s.buckets[i]}`));
-      lines.push(`tandem_http_request_duration_seconds_bucket{${labels},le="+Inf"} ${s.count}`);
-      lines.push(`tandem_http_request_duration_seconds_sum{${labels}} ${s.sum}`);
-      lines.push(`tandem_http_request_duration_seconds_count{${labels}} ${s.count}`);
+      BUCKET_LABELS.forEach((le, i) => lines.push(sampleLine(`${latency}_bucket`, `${labels},${le}`, s.buckets[i])));
+      lines.push(sampleLine(`${latency}_bucket`, `${labels},le="+Inf"`, s.count));
+      lines.push(sampleLine(`${latency}_sum`, labels, s.sum));
+      lines.push(sampleLine(`${latency}_count`, labels, s.count));
     }
-    for (const [name, g] of this.gauges) {
-      lines.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.read()}`);
-    }
+    for (const [name, g] of this.gauges) lines.push(...familyLines(name, g.help, 'gauge'), sampleLine(name, '', g.read()));
     return lines.join('\n') + '\n';
   }
 
@@ -61,5 +91,3 @@ export class RequestMetrics {
     };
   }
 }
-
-const escape = (text: string) => text.replace(/\\/g, '\\\\').replace(/"/g, '\\"');

@@ -1,4 +1,7 @@
-/** Structured logs: one JSON object a line on stdout. */
+import type { Logger as Pino } from 'pino';
+import { jsonLines } from '../../functions/log';
+
+/** Structured logs: one JSON object a line on stdout (pino, as the handler's), the event under `event`. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
@@ -10,23 +13,20 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
 export function createLogger(
   base: LogFields,
   minLevel: LogLevel = 'info',
   write: (line: string) => void = (line) => process.stdout.write(line),
 ): Logger {
-  const emit = (level: LogLevel, event: string, fields?: LogFields) => {
-    if (order[level] < order[minLevel]) return;
-    const record = { time: new Date().toISOString(), level, event, ...base, ...fields };
-    write(`${JSON.stringify(record, (_k, v) => (v instanceof Error ? v.message : typeof v === 'bigint' ? String(v) : v))}\n`);
-  };
+  return wrap(jsonLines({ fields: base, level: minLevel, messageKey: 'event', write }));
+}
+
+function wrap(pino: Pino): Logger {
   return {
-    debug: (e, f) => emit('debug', e, f),
-    info: (e, f) => emit('info', e, f),
-    warn: (e, f) => emit('warn', e, f),
-    error: (e, f) => emit('error', e, f),
-    child: (fields) => createLogger({ ...base, ...fields }, minLevel, write),
+    debug: (event, fields) => (fields ? pino.debug(fields, event) : pino.debug(event)),
+    info: (event, fields) => (fields ? pino.info(fields, event) : pino.info(event)),
+    warn: (event, fields) => (fields ? pino.warn(fields, event) : pino.warn(event)),
+    error: (event, fields) => (fields ? pino.error(fields, event) : pino.error(event)),
+    child: (fields) => wrap(pino.child(fields)),
   };
 }

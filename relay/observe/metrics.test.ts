@@ -9,6 +9,16 @@ describe('metrics', () => {
     expect(m.render()).toBe('# HELP relay_x_total Things.\n# TYPE relay_x_total counter\nrelay_x_total{path="a\\"b"} 2\n# HELP relay_y Level.\n# TYPE relay_y gauge\nrelay_y 3\n');
   });
 
+  it('escapes backslash, quote and line feed in label values; writes NaN and infinities as the format spells them', () => {
+    const m = new Metrics();
+    m.gauge('relay_z', 'Z.').set({ path: 'a\\b\nc"d' }, Infinity);
+    m.gauge('relay_w', 'W.').set({}, NaN);
+    m.gauge('relay_v', 'V.').set({}, -Infinity);
+    expect(m.render()).toContain('relay_z{path="a\\\\b\\nc\\"d"} +Inf\n');
+    expect(m.render()).toContain('relay_w NaN\n');
+    expect(m.render()).toContain('relay_v -Inf\n');
+  });
+
   it('adds up workers: counters sum, states every worker measures do not', () => {
     const worker = (transfers: number, up: number, srtt: number) => {
       const m = new Metrics();

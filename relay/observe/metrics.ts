@@ -1,6 +1,11 @@
+import { escapeLabelValue, familyLines, sampleLine } from '../../functions/http/metrics';
+
 /**
  * A small Prometheus registry. Counters and gauges only; every worker of a cluster keeps its
  * own and the primary adds the snapshots up (see mergeSnapshots), so one scrape sees the relay.
+ * Written out by the handler's writer of the text format (functions/http/metrics.ts). Not
+ * prom-client's AggregatorRegistry: a worker answers the primary's collection call with
+ * snapshot() at once (relay/cluster.ts), and prom-client reads its metrics only asynchronously.
  */
 export type Labels = Record<string, string>;
 type Kind = 'counter' | 'gauge';
@@ -45,14 +50,10 @@ class Metric {
 export type Counter = Pick<Metric, 'inc' | 'get'>;
 export type Gauge = Pick<Metric, 'inc' | 'dec' | 'set' | 'get'>;
 
-function escape(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
 function labelKey(labels: Labels): string {
   return Object.keys(labels)
     .sort()
-    .map((k) => `${k}="${escape(labels[k])}"`)
+    .map((k) => `${k}="${escapeLabelValue(labels[k])}"`)
     .join(',');
 }
 
@@ -123,8 +124,8 @@ export function mergeSnapshots(all: MetricSnapshot[][]): MetricSnapshot[] {
 export function renderSnapshots(snapshots: MetricSnapshot[]): string {
   const lines: string[] = [];
   for (const m of snapshots) {
-    lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.kind}`);
-    for (const [labels, value] of m.values) lines.push(`${m.name}${labels ? `{${labels}}` : ''} ${value}`);
+    lines.push(...familyLines(m.name, m.help, m.kind));
+    for (const [labels, value] of m.values) lines.push(sampleLine(m.name, labels, value));
   }
   return `${lines.join('\n')}\n`;
 }
