@@ -61,5 +61,14 @@ export const embeddedMigrations: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1795593514291,
     "hash": "1d1c9ae88e21f223c23f910551d8a659e859d06b6be7b2b6625b5f3c5c8835c9"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `token_revocations` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`version` integer DEFAULT 1 NOT NULL,\n\t`created_at` text NOT NULL,\n\t`updated_at` text NOT NULL,\n\t`token_hash` text NOT NULL,\n\t`name` text NOT NULL\n);\n",
+      "\nCREATE UNIQUE INDEX `token_revocations_hash` ON `token_revocations` (`token_hash`);"
+    ],
+    "bps": true,
+    "folderMillis": 1796137378725,
+    "hash": "0eb138e80fc73a54e82d5657e816b0ee752d3a36e6dc213328dc5460edef1664"
   }
 ];

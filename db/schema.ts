@@ -127,6 +127,22 @@ export const apiTokens = sqliteTable(
   (t) => [uniqueIndex('api_tokens_hash').on(t.tokenHash), uniqueIndex('api_tokens_name').on(t.name)],
 );
 
+/**
+ * A token revoked on either server of a pair: synchronised, so that a leaked token revoked on one
+ * server is refused by both (a relay token is often registered on both with one value). Never
+ * deleted: a revoked token stays revoked.
+ */
+export const tokenRevocations = sqliteTable(
+  'token_revocations',
+  {
+    ...record,
+    tokenHash: text('token_hash').notNull(),
+    /** The token's name where it was revoked, for people reading the history. */
+    name: text('name').notNull(),
+  },
+  (t) => [uniqueIndex('token_revocations_hash').on(t.tokenHash)],
+);
+
 export const auditEvents = sqliteTable(
   'audit_events',
   {

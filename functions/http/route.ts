@@ -17,6 +17,8 @@ export interface RouteDeclaration {
   tags?: string[];
   /** True for routes that change configuration or state an admin owns. */
   writes?: boolean;
+  /** A write a mirrored secondary still takes (revoking a leaked token while the primary is down). */
+  mirroredSecondaryMay?: boolean;
   request?: RouteConfig['request'];
   responses?: RouteConfig['responses'];
   /** Runs after authorisation, before the handler (e.g. hono's etag). */
@@ -28,6 +30,7 @@ export interface DeclaredRoute {
   path: string;
   access: Access;
   writes: boolean;
+  mirroredSecondaryMay?: boolean;
 }
 
 /** Every route of the app, with the roles it accepts; a route not listed here fails the route-table test. */
@@ -50,13 +53,13 @@ export function declareRoute<const D extends RouteDeclaration>(app: OpenAPIHono<
     responses: decl.responses ?? { 200: { description: 'OK' } },
     // A write is refused on a mirrored secondary whatever route it is: declaring
     // `writes: true` is all a new route needs to be covered.
-    middleware: [authorize(decl.access), ...(decl.writes ? [refuseOnMirroredSecondary] : []), ...(decl.middleware ?? [])] as never,
+    middleware: [authorize(decl.access), ...(decl.writes && !decl.mirroredSecondaryMay ? [refuseOnMirroredSecondary] : []), ...(decl.middleware ?? [])] as never,
     'x-roles': decl.access,
     'x-writes': decl.writes ?? false,
     security: decl.access === 'public' ? [] : [{ bearer: [] }],
   });
   app.openapi(route, handler as never);
-  table.push({ method: decl.method, path: decl.path, access: decl.access, writes: decl.writes ?? false });
+  table.push({ method: decl.method, path: decl.path, access: decl.access, writes: decl.writes ?? false, ...(decl.mirroredSecondaryMay ? { mirroredSecondaryMay: true } : {}) });
 }
 
 /** A required JSON request body validated by `schema`. */

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { eq, getTableColumns } from 'drizzle-orm';
 import { getTableConfig, type SQLiteColumn, type SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Tx } from '../../db/database';
-import { displayClients, firmwarePackages, licenses, terminalGroups, terminals, terminalServers } from '../../db/schema';
+import { displayClients, firmwarePackages, licenses, terminalGroups, terminals, terminalServers, tokenRevocations } from '../../db/schema';
 import { conflict, DomainError } from '../domain/errors';
 import { LICENSE_ENTITY, LICENSE_RECORD_ID } from '../domain/license';
 import { ensureLicenseSupersedes } from '../domain/license-succession';
@@ -148,9 +148,20 @@ const license = defineEntity(licenses, {
   effects: (effects) => effects.licenseChanged(),
 });
 
+// A revocation travels to the peer and revokes the same token there; only the server writes it,
+// when an admin revokes a token.
+const tokenRevocation = defineEntity(tokenRevocations, {
+  entity: 'token-revocation',
+  row: z.object({ ...recordFields, tokenHash: z.string().regex(/^[0-9a-f]{64}$/), name: z.string().min(1).max(100) }).strict(),
+  neverDeleted: 'A revoked token stays revoked; create a new token instead.',
+  effects: (effects, _id, next) => {
+    if (next) effects.tokenRevoked(next.tokenHash, next.createdAt);
+  },
+});
+
 /** The synchronised entities, in an order in which references point backwards. */
 const registry = new Map<string, EntitySpec>(
-  ([terminalServer, displayClient, firmwarePackage, group, terminal, license] as EntitySpec[]).map((spec) => [spec.entity, spec]),
+  ([terminalServer, displayClient, firmwarePackage, group, terminal, license, tokenRevocation] as EntitySpec[]).map((spec) => [spec.entity, spec]),
 );
 
 export function entitySpec(entity: string): EntitySpec | undefined {
@@ -170,7 +181,7 @@ export function entitySpecs(): EntitySpec[] {
 
 /** Refuses a delete of a record that is never deleted (the licence). */
 export function ensureMayDelete(spec: EntitySpec): void {
-  if (spec.neverDeleted) throw new DomainError(409, `${spec.entity}_not_deletable`, spec.neverDeleted);
+  if (spec.neverDeleted) throw new DomainError(409, 'record_not_deletable', spec.neverDeleted, { entity: spec.entity });
 }
 
 /**

@@ -1,10 +1,11 @@
 import { and, count, eq, isNull } from 'drizzle-orm';
 import { noteForCommit, type Database, type Tx } from '../../db/database';
-import { apiTokens } from '../../db/schema';
+import { apiTokens, tokenRevocations } from '../../db/schema';
 import { conflict } from '../domain/errors';
 import type { Role } from '../domain/roles';
 import { generateToken, hashToken } from '../domain/token';
 import { recordAudit } from './audit';
+import { writeRecord } from './write-record';
 
 export interface IssuedToken {
   id: string;
@@ -31,6 +32,8 @@ export async function issueToken(
   };
   const clash = await tx.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.name, input.name)).get();
   if (clash) throw conflict('duplicate', `A token named "${input.name}" already exists.`, { field: 'name' });
+  const revoked = await tx.select({ id: tokenRevocations.id }).from(tokenRevocations).where(eq(tokenRevocations.tokenHash, row.tokenHash)).get();
+  if (revoked) throw conflict('token_revoked', 'This token was revoked on this server or its peer; create a new token instead.', { field: 'token' });
   await tx.insert(apiTokens).values(row);
   noteForCommit(tx, 'tokens');
   await recordAudit(tx, ctx.serverId, ctx.at, { actor: ctx.actor, action: 'token.create', entity: 'token', entityId: row.id, after: { name: row.name, role: row.role } });
@@ -44,8 +47,12 @@ export async function revokeToken(tx: Tx, ctx: { serverId: string; actor: string
     const [{ n }] = await tx.select({ n: count() }).from(apiTokens).where(and(eq(apiTokens.role, 'admin'), isNull(apiTokens.revokedAt))).all();
     if (n <= 1) throw conflict('last_admin_token', 'This is the last admin token; create another admin token before revoking it.');
   }
-  await tx.update(apiTokens).set({ revokedAt: ctx.at.toISOString() }).where(eq(apiTokens.id, id));
-  await recordAudit(tx, ctx.serverId, ctx.at, { actor: ctx.actor, action: 'token.revoke', entity: 'token', entityId: id, before: { name: row.name, role: row.role } });
+  // A revocation record, synchronised like configuration: the same token is revoked on the peer.
+  const at = ctx.at.toISOString();
+  const revocation = { id: crypto.randomUUID(), version: 1, createdAt: at, updatedAt: at, tokenHash: row.tokenHash, name: row.name };
+  const existing = await tx.select({ id: tokenRevocations.id }).from(tokenRevocations).where(eq(tokenRevocations.tokenHash, row.tokenHash)).get();
+  if (existing) await tx.update(apiTokens).set({ revokedAt: at }).where(eq(apiTokens.id, id));
+  else await writeRecord(tx, ctx, { entity: 'token-revocation', id: revocation.id, previous: null, next: revocation });
   noteForCommit(tx, 'tokens');
   return true;
 }

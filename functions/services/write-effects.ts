@@ -1,6 +1,6 @@
-import { inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { noteForCommit, type Tx } from '../../db/database';
-import { pendingTerminals, resolvedConfigs } from '../../db/schema';
+import { apiTokens, pendingTerminals, resolvedConfigs } from '../../db/schema';
 import { subtreeOf } from '../domain/resolve';
 import { loadCatalog, refreshResolvedConfigs } from './resolved-configs';
 
@@ -16,6 +16,7 @@ export class WriteEffects {
   private readonly goneTerminalIds = new Set<string>();
   private readonly groupIds = new Set<string>();
   private readonly configuredMacs = new Set<string>();
+  private readonly revokedTokens = new Map<string, string>();
   private everyTerminal = false;
   private license = false;
 
@@ -47,9 +48,15 @@ export class WriteEffects {
     this.license = true;
   }
 
+  /** The token with this hash, if this server has it, is revoked as of `at`. */
+  tokenRevoked(tokenHash: string, at: string): void {
+    this.revokedTokens.set(tokenHash, at);
+  }
+
   /** Takes on what another collection gathered (a savepoint's, once it held). */
   merge(other: WriteEffects): void {
     for (const key of ['terminalIds', 'goneTerminalIds', 'groupIds', 'configuredMacs'] as const) for (const value of other[key]) this[key].add(value);
+    for (const [hash, at] of other.revokedTokens) this.revokedTokens.set(hash, at);
     this.everyTerminal ||= other.everyTerminal;
     this.license ||= other.license;
   }
@@ -70,5 +77,7 @@ export class WriteEffects {
       await refreshResolvedConfigs(tx, { terminalIds: [...this.terminalIds].filter((id) => !this.goneTerminalIds.has(id)), groupIds });
     }
     if (this.license) noteForCommit(tx, 'license');
+    for (const [hash, at] of this.revokedTokens) await tx.update(apiTokens).set({ revokedAt: at }).where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt)));
+    if (this.revokedTokens.size) noteForCommit(tx, 'tokens');
   }
 }

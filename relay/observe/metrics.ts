@@ -1,4 +1,4 @@
-import { escapeLabelValue, familyLines, sampleLine } from '../../functions/http/metrics';
+import { escapeLabelValue, familyLines, sampleLine } from '../../functions/domain/prometheus-text';
 
 /**
  * A small Prometheus registry. Counters and gauges only; every worker of a cluster keeps its

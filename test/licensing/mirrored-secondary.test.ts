@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licenses, pendingTerminals, terminalLeases } from '../../db/schema';
 import type { Access } from '../../functions/domain/roles';
 import { noteForCommit } from '../../db/database';
+import { issueToken } from '../../functions/services/tokens';
 import { licensedInProcess, pairLicensePayload, testMac, testVendor } from '../support/licensing';
 
 const PRIMARY_URL = 'http://primary.plant.example:8787';
@@ -68,7 +69,7 @@ describe('a mirrored secondary', () => {
   };
 
   it('refuses every write route with mirrored_secondary_read_only, naming the primary', async () => {
-    const writes = secondary.app.routeTable.filter((r) => r.writes);
+    const writes = secondary.app.routeTable.filter((r) => r.writes && !r.mirroredSecondaryMay);
     expect(writes.length).toBeGreaterThan(15);
     for (const route of writes) {
       const res = await secondary.request(route.method.toUpperCase(), fill(route.path, false), { token: tokenFor(route.access), body: route.method === 'delete' ? undefined : {} });
@@ -88,6 +89,17 @@ describe('a mirrored secondary', () => {
     }
     const boot = await secondary.request('GET', `/api/v1/boot/terminals/${mac}`, { token: tokens.relay });
     expect(boot.body.mac).toBe(mac);
+  });
+
+  it('still revokes a token, so that a leaked one can be stopped while the primary is down', async () => {
+    const allowed = secondary.app.routeTable.filter((r) => r.writes && r.mirroredSecondaryMay).map((r) => `${r.method} ${r.path}`);
+    expect(allowed).toEqual(['delete /api/v1/tokens/{id}']);
+    const issued = await primary.request('POST', '/api/v1/tokens', { token: primary.adminToken, body: { role: 'relay', name: 'leaked' } });
+    const registered = await secondary.db.write((tx) => issueToken(tx, { serverId: 'secondary', actor: 'test', at: new Date() }, { name: 'leaked', role: 'relay', token: issued.body.token }));
+    expect((await secondary.request('GET', '/api/v1/boot/terminals/aa:bb:cc:99:99:99', { token: issued.body.token })).status).not.toBe(401);
+    const res = await secondary.request('DELETE', `/api/v1/tokens/${registered.id}`, { token: tokens.admin });
+    expect(res.status).toBe(204);
+    expect((await secondary.request('GET', '/api/v1/boot/terminals/aa:bb:cc:99:99:99', { token: issued.body.token })).body.code).toBe('invalid_token');
   });
 
   it('leaves the primary of the same mirrored licence writable', async () => {
