@@ -100,6 +100,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     relayId: settings.relayId,
     log,
     metrics,
+    settings: settings.http,
     metricsText: async () => (hooks.metricsText ? hooks.metricsText() : metrics.render()),
     health: async () => {
       const handlers = pool.snapshot().map((h) => ({

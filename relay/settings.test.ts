@@ -63,6 +63,19 @@ describe('readSettings', () => {
     expect(readSettings({ RELAY_CPU_AFFINITY: 'off' }, 'h', [0, 1]).tftp.threadCpus).toEqual([null, null]);
   });
 
+  it('limits /config and /boot.ipxe per source, except from the relay’s own host', () => {
+    expect(readSettings({}, 'h').http).toEqual({
+      configBurst: 10,
+      configPerMinute: 60,
+      unlimitedSources: [
+        { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
+        { address: '::1', prefix: 128, family: 'ipv6' },
+      ],
+    });
+    const s = readSettings({ RELAY_HTTP_CONFIG_BURST: '3', RELAY_HTTP_CONFIG_PER_MINUTE: '0', RELAY_HTTP_UNLIMITED_SOURCES: '10.9.0.0/16' }, 'h');
+    expect(s.http).toEqual({ configBurst: 3, configPerMinute: 0, unlimitedSources: [{ address: '10.9.0.0', prefix: 16, family: 'ipv4' }] });
+  });
+
   it('reads the networks proxyDHCP answers on', () => {
     expect(readSettings({}, 'h').dhcp.networks).toBeNull();
     expect(readSettings({ RELAY_DHCP_NETWORKS: '10.20.0.0/24, 10.30.4.1' }, 'h').dhcp.networks).toEqual([
@@ -80,6 +93,9 @@ describe('readSettings', () => {
     ['RELAY_TFTP_IO', 'uring'],
     ['RELAY_TFTP_BUSY_POLL_US', '-5'],
     ['RELAY_DHCP_NETWORKS', '10.20.0.0/33'],
+    ['RELAY_HTTP_CONFIG_BURST', '0'],
+    ['RELAY_HTTP_CONFIG_PER_MINUTE', '-1'],
+    ['RELAY_HTTP_UNLIMITED_SOURCES', 'localhost'],
     ['RELAY_DHCP_NETWORKS', '10.20.0/24'],
     ['RELAY_DHCP_NETWORKS', '10.20.0.0/24/1'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {

@@ -47,6 +47,13 @@ export interface RelaySettings {
     refusalCooldownMs: number;
   };
   firmware: { syncTimeoutMs: number; syncIntervalMs: number };
+  http: {
+    /** /config and /boot.ipxe from one source address: configBurst at once, then configPerMinute (0: no limit). */
+    configBurst: number;
+    configPerMinute: number;
+    /** Sources the limit does not apply to: the relay's own host (health checks, a local proxy). */
+    unlimitedSources: Cidr[];
+  };
   /** Bytes of served files held in memory per process. */
   memoryCacheBytes: number;
   shutdownTimeoutMs: number;
@@ -190,6 +197,14 @@ export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ow
     firmware: {
       syncTimeoutMs: integer(env, 'RELAY_FIRMWARE_SYNC_TIMEOUT_MS', 120000, 100, 3600000),
       syncIntervalMs: integer(env, 'RELAY_FIRMWARE_SYNC_INTERVAL_MS', 300000, 1000, 86400000),
+    },
+    http: {
+      configBurst: integer(env, 'RELAY_HTTP_CONFIG_BURST', 10, 1, 100000),
+      configPerMinute: integer(env, 'RELAY_HTTP_CONFIG_PER_MINUTE', 60, 0, 1000000),
+      unlimitedSources: cidrList(env, 'RELAY_HTTP_UNLIMITED_SOURCES') ?? [
+        { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
+        { address: '::1', prefix: 128, family: 'ipv6' },
+      ],
     },
     memoryCacheBytes: integer(env, 'RELAY_MEMORY_CACHE_MB', 512, 0, 65536) * 1024 * 1024,
     shutdownTimeoutMs: integer(env, 'RELAY_SHUTDOWN_TIMEOUT_MS', 30000, 0, 3600000),

@@ -1,13 +1,16 @@
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type BlockList, isIPv4 } from 'node:net';
 import rangeParser from 'range-parser';
 import { configRefusal } from '../boot/config-refusal';
 import type { FileResolver, ServedFile } from '../boot/served-file';
 import type { Logger } from '../observe/log';
 import type { Counter, Metrics } from '../observe/metrics';
+import { addressSet, type RelaySettings } from '../settings';
 import type { TerminalBoot } from '../terminal-boot';
-import { bootScript, errorScript } from './ipxe-script';
-import { sendProblem } from './problem';
+import { bootScript } from './ipxe-script';
+import { sendProblem, sendScriptError } from './problem';
+import { SourceRateLimiter } from './rate-limit';
 
 export interface HttpBootDeps {
   files: FileResolver;
@@ -17,6 +20,7 @@ export interface HttpBootDeps {
   metricsText: () => Promise<string>;
   log: Logger;
   metrics: Metrics;
+  settings: RelaySettings['http'];
 }
 
 /**
@@ -27,8 +31,14 @@ export class HttpBootServer {
   readonly server: Server;
   private readonly requests: Counter;
   private readonly bytes: Counter;
+  /** /config and /boot.ipxe per source: each asks a handler, which an unauthenticated flood must not reach. */
+  private readonly limiter: SourceRateLimiter | null;
+  private readonly unlimited: BlockList;
 
   constructor(private readonly deps: HttpBootDeps) {
+    const { configBurst, configPerMinute, unlimitedSources } = deps.settings;
+    this.limiter = configPerMinute > 0 ? new SourceRateLimiter(configBurst, configPerMinute) : null;
+    this.unlimited = addressSet(unlimitedSources);
     this.requests = deps.metrics.counter('relay_http_requests_total', 'HTTP requests by route and status.');
     this.bytes = deps.metrics.counter('relay_http_bytes_sent_total', 'File bytes sent over HTTP.');
     this.server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
@@ -85,6 +95,7 @@ export class HttpBootServer {
         return;
       }
       case 'config': {
+        if (this.limited(req, res, route)) return;
         let mac: string;
         try {
           mac = decodeURIComponent(url.pathname.slice('/config/'.length)).replace(/\.json$/, '');
@@ -94,6 +105,7 @@ export class HttpBootServer {
         return this.config(req, res, mac);
       }
       case 'boot.ipxe':
+        if (this.limited(req, res, route)) return;
         return this.ipxe(req, res, url.searchParams.get('mac') ?? '');
       default:
         return this.file(req, res, url.pathname);
@@ -106,6 +118,20 @@ export class HttpBootServer {
     if (pathname.startsWith('/config/')) return 'config';
     if (pathname === '/boot.ipxe') return 'boot.ipxe';
     return 'file';
+  }
+
+  /** Answers 429 (and says so) when the request's source has used up its rate; files are never limited. */
+  private limited(req: IncomingMessage, res: ServerResponse, route: 'config' | 'boot.ipxe'): boolean {
+    const source = req.socket.remoteAddress;
+    if (!this.limiter || !source || this.unlimited.check(source, isIPv4(source) ? 'ipv4' : 'ipv6')) return false;
+    const wait = this.limiter.take(source, performance.now());
+    if (wait === 0) return false;
+    const { configBurst, configPerMinute } = this.deps.settings;
+    const detail = `${source} asked for configurations or boot scripts more than ${configBurst} times at once or ${configPerMinute} a minute; try again in ${wait} s`;
+    const retry = { 'retry-after': String(wait) };
+    if (route === 'config') sendProblem(res, 429, 'rate_limited', 'Too many requests', detail, retry);
+    else sendScriptError(res, 429, 'rate_limited', detail, retry);
+    return true;
   }
 
   private json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
@@ -139,10 +165,7 @@ export class HttpBootServer {
       info = await this.deps.boot.withFirmware(mac);
     } catch (error) {
       const refused = configRefusal(error);
-      const body = errorScript(refused.detail);
-      res.writeHead(refused.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-tandem-error': refused.code });
-      res.end(body);
-      return;
+      return sendScriptError(res, refused.status, refused.code, refused.detail);
     }
     const body = bootScript({ baseUrl, relayId: this.deps.relayId, document: info.document, source: info.source, firmware: info.firmware });
     res.writeHead(200, {
