@@ -1,6 +1,7 @@
 import { DomainError } from './domain/errors';
 import { DEFAULT_LEASE_TTL_SECONDS } from './domain/lease';
 import { DEFAULT_GRACE_DAYS, DEMO_LICENSE_PUBLIC_KEY, LEASE_TTL_LIMITS_SECONDS, MAX_GRACE_DAYS } from './domain/license';
+import { MIN_SECRET_LENGTH, secretWeakness } from './domain/secret-strength';
 import { fromBase64Url } from './domain/signing';
 
 export interface HandlerSettings {
@@ -10,9 +11,11 @@ export interface HandlerSettings {
   role: 'primary' | 'secondary';
   databaseUrl: string;
   databaseAuthToken?: string;
+  /** TANDEM_ADMIN_TOKEN: the bootstrap admin token; strong (secret-strength.ts) or the handler does not start. */
   adminToken?: string;
   dataDir: string;
   peerUrl?: string;
+  /** TANDEM_PEER_TOKEN: the `peer` token both servers of a pair accept; strong, as the admin token. */
   peerToken?: string;
   benchReference: boolean;
   /** TANDEM_SYNC_INTERVAL_MS: the safety-net pull interval (pokes make writes travel at once). */
@@ -69,10 +72,10 @@ export function handlerSettings(env: Env): HandlerSettings {
     role,
     databaseUrl: env.DATABASE_URL || `file:${dataDir}/${serverId}.db`,
     databaseAuthToken: env.DATABASE_AUTH_TOKEN || undefined,
-    adminToken: env.TANDEM_ADMIN_TOKEN || undefined,
+    adminToken: strongSecret(env, 'TANDEM_ADMIN_TOKEN'),
     dataDir,
     peerUrl: env.TANDEM_PEER_URL || undefined,
-    peerToken: env.TANDEM_PEER_TOKEN || undefined,
+    peerToken: strongSecret(env, 'TANDEM_PEER_TOKEN'),
     benchReference: env.TANDEM_BENCH_REFERENCE === '1',
     syncIntervalMs,
     syncBatchSize,
@@ -99,6 +102,16 @@ function licenseKeyOf(env: Env): string | null {
       'TANDEM_LICENSE_PUBLIC_KEY is the demo key, whose private half is published with Tandem: anyone could sign a licence for it. Set your vendor\'s key, or TANDEM_DEMO=1 on a demo system.',
     );
   return configured;
+}
+
+/** A token given in the environment, refused when weak: it opens the API to whoever guesses it. The message never repeats it. */
+function strongSecret(env: Env, name: string): string | undefined {
+  const secret = env[name];
+  if (!secret) return undefined;
+  const weakness = secretWeakness(secret);
+  if (weakness)
+    throw new DomainError(400, 'invalid_setting', `${name} is too weak: ${weakness}. Use a random value of at least ${MIN_SECRET_LENGTH} characters, e.g. \`openssl rand -base64 32\`.`);
+  return secret;
 }
 
 /** A licence term the environment may set within limits; outside them the handler does not start. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ describe('two Node handlers sharing one libSQL server', () => {
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tandem-shared-db-'));
     database = await startHranaServer({ file: join(dir, 'shared.db'), authToken: 'db-secret' });
-    const env = { DATABASE_URL: database.url, DATABASE_AUTH_TOKEN: 'db-secret', TANDEM_SERVER_ID: 'site', TANDEM_ADMIN_TOKEN: 'tdm_shared_admin' };
+    const env = { DATABASE_URL: database.url, DATABASE_AUTH_TOKEN: 'db-secret', TANDEM_SERVER_ID: 'site', TANDEM_ADMIN_TOKEN: `tdm_shared_admin_${randomUUID()}` };
     first = await startHandler({ env, dataDir: join(dir, 'first') });
     second = await startHandler({ env, dataDir: join(dir, 'second') });
     admin = apiClient(first.url, first.adminToken);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ export interface HandlerProcess extends Started {
 export async function startHandler(options: { env?: Record<string, string>; dataDir?: string; port?: number } = {}): Promise<HandlerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tandem-handler-'));
   const port = options.port ?? (await freePort());
-  const adminToken = options.env?.TANDEM_ADMIN_TOKEN ?? `tdm_test_admin_${port}`;
+  const adminToken = options.env?.TANDEM_ADMIN_TOKEN ?? `tdm_test_admin_${port}_${randomUUID()}`;
   const env = { HOST: '127.0.0.1', PORT: String(port), TANDEM_DATA_DIR: dataDir, TANDEM_ADMIN_TOKEN: adminToken, TANDEM_DEMO: '1', ...options.env };
   const started = startNodeScript('functions/node.ts', env);
   const url = `http://127.0.0.1:${port}`;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { freePort } from './ports';
 import { apiClient, startHandler, type ApiClient, type HandlerProcess } from './handler';
 import { waitFor } from '../../infra/local/processes';
@@ -35,7 +36,7 @@ export async function startPair(options: {
 }): Promise<Pair> {
   const vendor = await testVendor();
   const [portA, portB] = [await freePort(), await freePort()];
-  const token = `tdm_test_pair_${portA}_${portB}`;
+  const token = `tdm_test_pair_${portA}_${portB}_${randomUUID()}`;
   const common = { TANDEM_PEER_TOKEN: token, TANDEM_SYNC_INTERVAL_MS: '60000', TANDEM_LICENSE_PUBLIC_KEY: vendor.publicKey, ...options.env };
   const member = (handler: HandlerProcess): PairMember => ({ handler, admin: apiClient(handler.url, handler.adminToken) });
   const started = await Promise.allSettled([

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiClient, createToken, startHandler, type HandlerProcess } from '../support/handler';
 import { pairLicensePayload, testVendor } from '../support/licensing';
@@ -14,7 +15,7 @@ describe('a new secondary with an empty database', () => {
 
   it('copies a consistent snapshot from the primary, receives the licence, then follows the change log', async () => {
     const vendor = await testVendor();
-    const token = 'tdm_test_bootstrap_pair';
+    const token = `tdm_test_bootstrap_pair_${randomUUID()}`;
     const secondaryPort = await freePort();
     const common = { TANDEM_PEER_TOKEN: token, TANDEM_LICENSE_PUBLIC_KEY: vendor.publicKey, TANDEM_SYNC_INTERVAL_MS: '60000' };
     const primary = await startHandler({ env: { ...common, TANDEM_SERVER_ID: 'plant-primary', TANDEM_PEER_URL: `http://127.0.0.1:${secondaryPort}` } });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { licensePayload, testVendor, type TestVendor } from '../support/licensin
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'tandem-worker-'));
-const adminToken = 'tdm_worker_bootstrap_admin';
+const adminToken = `tdm_worker_bootstrap_admin_${randomUUID()}`;
 let database: HranaServer | undefined;
 let mf: Miniflare | undefined;
 let unconfigured: Miniflare | undefined;

@@ -1,4 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startObjectStore } from '../../../infra/local/object-store';
@@ -64,7 +65,7 @@ export interface HandlerPair {
  * second one starts from a copy of the first one's seeded database (so one relay token works on both).
  */
 export async function startHandlerPair(seed: (admin: ApiClient) => Promise<void>, options: { envB?: Record<string, string> } = {}): Promise<HandlerPair> {
-  const adminToken = `tdm_test_admin_${Math.random().toString(36).slice(2)}`;
+  const adminToken = `tdm_test_admin_${randomUUID()}`;
   let a = await startHandler({ env: { TANDEM_SERVER_ID: 'site-a', TANDEM_ADMIN_TOKEN: adminToken } });
   let b: HandlerProcess | null = null;
   try {
