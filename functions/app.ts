@@ -36,6 +36,7 @@ export function createApp(deps: AppDeps): TandemApp {
 
   app.use('*', metrics.middleware());
   metrics.gauge('tandem_license_leases_in_use', 'Terminal-connection leases held on this server (process lease view only).', () => licensing.leases.inUse(deps.now().getTime()) ?? NaN);
+  metrics.gauge('tandem_auth_failures', 'Requests refused for a missing, unknown or revoked token since start.', () => services.failedAuthentications.total);
   metrics.gauge('tandem_sync_last_success_seconds', 'Unix time of the last successful pull from the peer (0: none since start).', () => sync.counters.lastSuccessSeconds);
   metrics.gauge('tandem_sync_changes_applied', 'Peer changes applied since start.', () => sync.counters.changesApplied);
   metrics.gauge('tandem_sync_conflicts', 'Conflicts met while applying peer changes since start.', () => sync.counters.conflicts);

@@ -14,6 +14,7 @@ const titles: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   428: 'Precondition Required',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -32,6 +33,7 @@ export function problemResponse(error: DomainError, instance?: string): Response
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   // The unread rest of an oversized body is still on the wire: the connection cannot be reused.
   if (error.status === 413) headers.connection = 'close';
+  if (typeof error.extra.retryAfterSeconds === 'number') headers['retry-after'] = String(error.extra.retryAfterSeconds);
   return new Response(JSON.stringify(body), { status: error.status, headers });
 }
 

@@ -1,6 +1,7 @@
 import type { AppDeps } from '../deps';
 import { SyncEngine } from '../sync/engine';
 import { BootDocuments } from './boot-documents';
+import { FailedAuthentications } from './failed-authentications';
 import { Licensing } from './license';
 import { ServerIdentityStore } from './server-identity';
 import { TokenAuthenticator } from './token-auth';
@@ -11,6 +12,7 @@ export interface Services {
   licensing: Licensing;
   bootDocuments: BootDocuments;
   tokens: TokenAuthenticator;
+  failedAuthentications: FailedAuthentications;
   sync: SyncEngine;
 }
 
@@ -22,6 +24,7 @@ export function createServices(deps: AppDeps): Services {
     licensing,
     bootDocuments: new BootDocuments(deps.db, licensing.settings.leaseView),
     tokens: new TokenAuthenticator(deps.db, deps.now),
+    failedAuthentications: new FailedAuthentications(deps.now, deps.log),
     sync: new SyncEngine(deps, licensing),
   };
 }

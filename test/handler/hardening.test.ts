@@ -108,3 +108,31 @@ describe("a display client's credentials are a secret", () => {
     expect(JSON.stringify(stored.rows)).not.toMatch(/hunter2|changed-secret/);
   });
 });
+
+describe('failed authentications', () => {
+  const lines: Record<string, unknown>[] = [];
+  let h: InProcess;
+  beforeAll(async () => {
+    h = await inProcessHandler({ log: (entry) => lines.push(entry) });
+  });
+  afterAll(() => h?.close());
+
+  it('are logged without the token, counted, and a source that keeps failing is refused for a while', async () => {
+    const guess = (n: number) => h.request('GET', '/api/v1/terminals', { token: `tdm_guess_${n}_secretish` });
+    let refused: Awaited<ReturnType<typeof guess>> | null = null;
+    for (let n = 0; n < 1000 && !refused; n++) {
+      const res = await guess(n);
+      if (res.status === 429) refused = res;
+      else expect(res.body.code).toBe('invalid_token');
+    }
+    expect(refused?.body.code).toBe('too_many_failed_authentications');
+    expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThan(0);
+    // While refused, a valid token from the same source waits too: guessing gains nothing.
+    expect((await h.request('GET', '/api/v1/terminals', { token: h.adminToken })).status).toBe(429);
+
+    const failures = lines.filter((l) => String(l.msg).startsWith('authentication failed'));
+    expect(failures.length).toBeGreaterThanOrEqual(300);
+    expect(failures[0]).toMatchObject({ level: 'warn', reason: 'invalid_token', path: '/api/v1/terminals' });
+    expect(JSON.stringify(lines)).not.toContain('secretish');
+  });
+});
