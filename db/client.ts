@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
@@ -17,7 +17,7 @@ export async function openDatabase(url: string, authToken?: string): Promise<Dat
   const isFile = url.startsWith('file:');
   if (isFile) {
     const path = url.slice('file:'.length).split('?')[0];
-    if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path && path !== ':memory:') makePrivate(path);
   }
   const client = createClient({ url, authToken });
   if (isFile) {
@@ -28,4 +28,18 @@ export async function openDatabase(url: string, authToken?: string): Promise<Dat
   const orm = drizzle(client, { schema });
   await migrate(orm, { migrationsFolder });
   return wrapDatabase(orm, client);
+}
+
+/**
+ * The database holds token hashes, the server's signing key and display-client credentials:
+ * its folder is made 0700 and the file 0600 before SQLite opens it (SQLite gives its -wal and
+ * -shm files the same mode). Files of an older install that this user owns are tightened.
+ */
+function makePrivate(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    const stat = existsSync(file) ? statSync(file) : null;
+    if (stat && stat.uid === process.getuid?.() && (stat.mode & 0o077) !== 0) chmodSync(file, 0o600);
+  }
 }

@@ -10,18 +10,21 @@ import { handlerSettings } from './settings';
 
 /** The handler on Node: database, bootstrap token, HTTP server, graceful shutdown. */
 async function main(): Promise<void> {
+  // What this process writes (the database and its journals, the token file) is for it alone.
+  process.umask(0o077);
   const settings = handlerSettings(process.env);
   const log = jsonLogger({ component: 'handler', serverId: settings.serverId });
   const db = await openDatabase(settings.databaseUrl, settings.databaseAuthToken);
 
   const created = await bootstrapAdminToken(db, settings.serverId, new Date(), settings.adminToken);
   if (created && !settings.adminToken) {
-    // Shown once: only its hash is kept in the database.
-    mkdirSync(settings.dataDir, { recursive: true });
+    // Only its hash is kept in the database; the token goes to a file only this user reads, not
+    // to the log, which log collectors copy and keep.
+    mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
     const file = join(settings.dataDir, `${settings.serverId}-admin-token`);
     writeFileSync(file, created + '\n', { mode: 0o600 });
     chmodSync(file, 0o600);
-    log({ msg: 'created the bootstrap admin token; it is shown once and saved', adminToken: created, file });
+    log({ msg: 'created the bootstrap admin token and saved it in a file only this user may read (mode 0600); only its hash is in the database', file });
   }
 
   if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);

@@ -77,7 +77,8 @@ async function ensureToken(api: ReturnType<typeof client>, role: string, name: s
 }
 
 async function main() {
-  mkdirSync(dataDir, { recursive: true });
+  // Tokens and databases live here: for this user alone.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const s3 = { ...localObjectStore };
   const secrets = localSecrets();
 
