@@ -63,6 +63,21 @@ describe('readSettings', () => {
     expect(readSettings({ RELAY_CPU_AFFINITY: 'off' }, 'h', [0, 1]).tftp.threadCpus).toEqual([null, null]);
   });
 
+  it('limits what an unauthenticated TFTP client may hold, with defaults', () => {
+    expect(readSettings({}, 'h').tftp).toMatchObject({ maxTransfersPerSource: 16, maxTimeoutSeconds: 5, firstAckTimeoutMs: 2000, configBurst: 10, configPerMinute: 60 });
+    const s = readSettings(
+      {
+        RELAY_TFTP_MAX_TRANSFERS_PER_SOURCE: '4',
+        RELAY_TFTP_MAX_TIMEOUT_S: '10',
+        RELAY_TFTP_FIRST_ACK_TIMEOUT_MS: '500',
+        RELAY_TFTP_CONFIG_BURST: '3',
+        RELAY_TFTP_CONFIG_PER_MINUTE: '6',
+      },
+      'h',
+    );
+    expect(s.tftp).toMatchObject({ maxTransfersPerSource: 4, maxTimeoutSeconds: 10, firstAckTimeoutMs: 500, configBurst: 3, configPerMinute: 6 });
+  });
+
   it('limits /config and /boot.ipxe per source, except from the relay’s own host', () => {
     expect(readSettings({}, 'h').http).toEqual({
       configBurst: 10,
@@ -85,6 +100,11 @@ describe('readSettings', () => {
   });
 
   it.each([
+    ['RELAY_TFTP_MAX_TRANSFERS_PER_SOURCE', '0'],
+    ['RELAY_TFTP_MAX_TIMEOUT_S', '256'],
+    ['RELAY_TFTP_FIRST_ACK_TIMEOUT_MS', '5'],
+    ['RELAY_TFTP_CONFIG_BURST', '0'],
+    ['RELAY_TFTP_CONFIG_PER_MINUTE', '-1'],
     ['RELAY_TFTP_THREADS', '0'],
     ['RELAY_TFTP_PORT', 'sixty-nine'],
     ['RELAY_TFTP_MAX_BLKSIZE', '70000'],

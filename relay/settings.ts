@@ -45,6 +45,8 @@ export interface RelaySettings {
     upAfter: number;
     /** How long a handler that refused boots (redundancy_not_licensed) is skipped. */
     refusalCooldownMs: number;
+    /** A plant's own CA (PEM file) handler certificates may be signed by, beside the system's CAs. */
+    caFile: string | undefined;
   };
   firmware: { syncTimeoutMs: number; syncIntervalMs: number };
   http: {
@@ -179,7 +181,12 @@ export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ow
       maxBlksize: integer(env, 'RELAY_TFTP_MAX_BLKSIZE', 1468, 8, 65464),
       maxWindowsize: integer(env, 'RELAY_TFTP_MAX_WINDOWSIZE', 64, 1, 65535),
       maxTransfers: integer(env, 'RELAY_TFTP_MAX_TRANSFERS', 1000, 1, 100000),
+      maxTransfersPerSource: integer(env, 'RELAY_TFTP_MAX_TRANSFERS_PER_SOURCE', 16, 1, 100000),
       timeoutMs: integer(env, 'RELAY_TFTP_TIMEOUT_MS', 1000, 10, 255000),
+      maxTimeoutSeconds: integer(env, 'RELAY_TFTP_MAX_TIMEOUT_S', 5, 1, 255),
+      firstAckTimeoutMs: integer(env, 'RELAY_TFTP_FIRST_ACK_TIMEOUT_MS', 2000, 20, 510000),
+      configBurst: integer(env, 'RELAY_TFTP_CONFIG_BURST', 10, 1, 100000),
+      configPerMinute: integer(env, 'RELAY_TFTP_CONFIG_PER_MINUTE', 60, 0, 1000000),
       retries: integer(env, 'RELAY_TFTP_RETRIES', 5, 1, 100),
       segmentation: onOff(env, 'RELAY_TFTP_SEGMENTATION', true),
       io: oneOf(env, 'RELAY_TFTP_IO', 'thread', ['thread', 'node'] as const),
@@ -193,6 +200,7 @@ export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ow
       downAfter: integer(env, 'RELAY_HANDLER_DOWN_AFTER', 2, 1, 100),
       upAfter: integer(env, 'RELAY_HANDLER_UP_AFTER', 2, 1, 100),
       refusalCooldownMs: integer(env, 'RELAY_REFUSAL_COOLDOWN_MS', 30000, 0, 3600000),
+      caFile: env.RELAY_CA_FILE || undefined,
     },
     firmware: {
       syncTimeoutMs: integer(env, 'RELAY_FIRMWARE_SYNC_TIMEOUT_MS', 120000, 100, 3600000),

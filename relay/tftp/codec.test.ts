@@ -7,7 +7,6 @@ import {
   encodeOack,
   encodeRequest,
   negotiateOptions,
-  toNetascii,
 } from './codec';
 
 const limits = { maxBlksize: 1468, maxWindowsize: 64 };
@@ -110,6 +109,12 @@ describe('negotiateOptions', () => {
     expect(negotiateOptions([['timeout', '256']], 1, limits).oack).toEqual([]);
   });
 
+  it('leaves out a timeout above the relay’s maximum, keeping its own interval', () => {
+    const capped = { ...limits, maxTimeoutSeconds: 5 };
+    expect(negotiateOptions([['timeout', '5'], ['blksize', '1024']], 1, capped)).toMatchObject({ timeoutSeconds: 5, oack: [['timeout', '5'], ['blksize', '1024']] });
+    expect(negotiateOptions([['timeout', '255'], ['blksize', '1024']], 1, capped)).toMatchObject({ timeoutSeconds: null, oack: [['blksize', '1024']] });
+  });
+
   it('ignores unknown and repeated options', () => {
     const result = negotiateOptions([['multicast', ''], ['blksize', '1024'], ['blksize', '512'], ['utimeout', '9']], 1, limits);
     expect(result.oack).toEqual([['blksize', '1024']]);
@@ -117,11 +122,5 @@ describe('negotiateOptions', () => {
 
   it('omits tsize when the size is unknown', () => {
     expect(negotiateOptions([['tsize', '0']], null, limits).oack).toEqual([]);
-  });
-});
-
-describe('toNetascii', () => {
-  it('turns LF into CR LF and a bare CR into CR NUL', () => {
-    expect(toNetascii(Buffer.from('a\nb\rc'))).toEqual(Buffer.from('a\r\nb\r\0c', 'latin1'));
   });
 });

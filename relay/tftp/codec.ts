@@ -138,6 +138,13 @@ export interface OptionLimits {
   maxBlksize: number;
   /** Largest windowsize granted. */
   maxWindowsize: number;
+  /**
+   * Largest timeout granted, in seconds (default: the RFC's 255). RFC 2349 lets the server only
+   * take the client's value or leave the option out, so a larger one is left out: the transfer
+   * keeps the relay's own interval, and a request that is never answered cannot hold a transfer
+   * for minutes.
+   */
+  maxTimeoutSeconds?: number;
 }
 
 export interface NegotiatedOptions {
@@ -184,7 +191,7 @@ export function negotiateOptions(
         result.oack.push(['windowsize', String(result.windowsize)]);
         break;
       case 'timeout':
-        if (n === null || n < 1 || n > 255) break;
+        if (n === null || n < 1 || n > Math.min(255, limits.maxTimeoutSeconds ?? 255)) break;
         result.timeoutSeconds = n;
         result.oack.push(['timeout', String(n)]);
         break;
@@ -195,24 +202,4 @@ export function negotiateOptions(
     }
   }
   return result;
-}
-
-/** RFC 764 netascii: CR LF for a newline, CR NUL for a bare carriage return. */
-export function toNetascii(data: Uint8Array): Buffer {
-  let extra = 0;
-  for (let i = 0; i < data.length; i++) if (data[i] === 0x0a || data[i] === 0x0d) extra++;
-  if (extra === 0) return Buffer.from(data.buffer, data.byteOffset, data.length);
-  const out = Buffer.allocUnsafe(data.length + extra);
-  let j = 0;
-  for (let i = 0; i < data.length; i++) {
-    const b = data[i];
-    if (b === 0x0a) {
-      out[j++] = 0x0d;
-      out[j++] = 0x0a;
-    } else if (b === 0x0d) {
-      out[j++] = 0x0d;
-      out[j++] = 0x00;
-    } else out[j++] = b;
-  }
-  return out;
 }

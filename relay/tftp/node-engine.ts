@@ -2,7 +2,8 @@ import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { type BlockSource, BufferSource, FileSource } from './block-source';
 import { DgramLink } from './dgram-link';
-import type { TransferEngine, TransferRequest, TransferSource } from './engine';
+import type { RunningTransfer, TransferEngine, TransferRequest, TransferSource } from './engine';
+import { transferBlocks } from './netascii';
 import { TftpTransfer, type TransferStats } from './transfer';
 import { enableUdpSegmentation } from './udp-segmentation';
 
@@ -15,8 +16,25 @@ export class NodeTransferEngine implements TransferEngine {
   readonly threads = 0;
   private readonly transfers = new Set<TftpTransfer>();
 
-  async run(request: TransferRequest): Promise<TransferStats> {
-    const source = openSource(request.source);
+  run(request: TransferRequest, onAcknowledged: () => void): RunningTransfer {
+    let transfer: TftpTransfer | null = null;
+    let evicted = false;
+    const ended = this.start(request, onAcknowledged, (started) => {
+      transfer = started;
+      if (evicted) started.evict();
+    });
+    return {
+      ended,
+      evict: () => {
+        evicted = true;
+        transfer?.evict();
+      },
+    };
+  }
+
+  /** onCreated: the transfer exists (an eviction asked for before then applies now). */
+  private async start(request: TransferRequest, onAcknowledged: () => void, onCreated: (transfer: TftpTransfer) => void): Promise<TransferStats> {
+    const source = transferBlocks(openSource(request.source), request.source, request.options.windowsize);
     const socket = createSocket(isIPv6(request.client.address) ? 'udp6' : 'udp4');
     try {
       await new Promise<void>((resolve, reject) => {
@@ -41,16 +59,31 @@ export class NodeTransferEngine implements TransferEngine {
     const link = new DgramLink(socket, blksize, segments, (error) => (refused ??= error.message));
     return new Promise<TransferStats>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      const transfer = new TftpTransfer(link, source, request.options, request.retries, (stats) => {
+      const tickEvery = (ms: number) => {
         clearInterval(timer);
-        this.transfers.delete(transfer);
-        resolve({ ...stats, segmented: segments > 1, segmentationRefused: refused });
-      });
+        timer = setInterval(() => transfer.tick(), ms);
+      };
+      const transfer = new TftpTransfer(
+        link,
+        source,
+        request.options,
+        request.retries,
+        (stats) => {
+          clearInterval(timer);
+          this.transfers.delete(transfer);
+          resolve({ ...stats, segmented: segments > 1, segmentationRefused: refused });
+        },
+        () => {
+          if (request.firstAckIntervalMs !== request.intervalMs) tickEvery(request.intervalMs);
+          onAcknowledged();
+        },
+      );
       this.transfers.add(transfer);
       socket.on('message', (message) => transfer.onMessage(message));
       socket.on('error', (error) => transfer.fail(error.message));
-      timer = setInterval(() => transfer.tick(), request.intervalMs);
-      transfer.start();
+      tickEvery(request.firstAckIntervalMs);
+      onCreated(transfer);
+      if (!transfer.ended) transfer.start();
     });
   }
 

@@ -1,25 +1,37 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { closeSync, fstat, open as openCallback } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { promisify } from 'node:util';
+import { SourceRateLimiter } from '../../functions/domain/source-rate-limit';
 import type { FileResolver, ServedFile } from '../boot/served-file';
 import type { Logger } from '../observe/log';
 import type { Counter, Gauge, Metrics } from '../observe/metrics';
-import { decodePacket, encodeError, negotiateOptions, TftpError, toNetascii } from './codec';
-import type { TransferEngine, TransferSource } from './engine';
+import { AdmissionPolicy, type AdmittedTransfer } from './admission';
+import { decodePacket, encodeError, negotiateOptions, TftpError, type TftpOption } from './codec';
+import { isConfigRequest } from './config-requests';
+import type { RunningTransfer, TransferEngine, TransferSource } from './engine';
+import { NetasciiSizes } from './netascii-sizes';
 import { NodeTransferEngine } from './node-engine';
 import { ThreadTransferEngine } from './thread/thread-engine';
-import { retransmitIntervalMs, type TransferStats } from './transfer';
+import { firstAckIntervalMs, retransmitIntervalMs, type TransferStats } from './transfer';
 
 /** How the TFTP server treats transfers (RELAY_TFTP_*). */
 export interface TftpTransferSettings {
   maxBlksize: number;
   maxWindowsize: number;
-  /** Transfers at once in this process, then ERROR 3. */
+  /** Transfers at once in this process, then ERROR 3 (unless a transfer nobody acknowledged makes room). */
   maxTransfers: number;
+  /** Transfers at once from one source address; more requests from it are dropped. */
+  maxTransfersPerSource: number;
   /** Retransmission interval when the client asks for none. */
   timeoutMs: number;
+  /** Largest `timeout` option granted, in seconds; a larger one is left out of the OACK. */
+  maxTimeoutSeconds: number;
+  /** A transfer whose client acknowledges nothing within this ends, its first packet sent twice at most. */
+  firstAckTimeoutMs: number;
+  /** config/… requests (they ask the handlers) from one source: this many at once, then configPerMinute (0: no limit). */
+  configBurst: number;
+  configPerMinute: number;
   /** Sends of the same window before a transfer is given up. */
   retries: number;
   /** Send each window as one segmented UDP send where the kernel offers it (UDP_SEGMENT). */
@@ -37,9 +49,14 @@ export interface TftpServerOptions extends TftpTransferSettings {
   port: number;
 }
 
-const NETASCII_MAX = 64 * 1024 * 1024;
 const openFile = promisify(openCallback);
 const fstatFile = promisify(fstat);
+
+/** A transfer from its admission (the file still being opened) to its end. */
+interface Slot extends AdmittedTransfer {
+  running: RunningTransfer | null;
+  evicted: boolean;
+}
 
 /**
  * Read-only TFTP server. Requests arrive on the listening socket; each transfer gets a socket of
@@ -51,13 +68,16 @@ export class TftpServer {
   private engine: TransferEngine = new NodeTransferEngine();
   /** Transfers in flight, as promises that settle when they end (never reject: drain waits on them). */
   private readonly transfers = new Set<Promise<void>>();
-  private pending = 0;
+  private readonly admission: AdmissionPolicy<Slot>;
+  private readonly configRequests: SourceRateLimiter | null;
+  private readonly netasciiSizes = new NetasciiSizes();
   private readonly active: Gauge;
   private readonly outcomes: Counter;
   private readonly refused: Counter;
   private readonly bytes: Counter;
   private readonly retransmits: Counter;
   private readonly malformed: Counter;
+  private readonly dropped: Counter;
   private readonly segmented: Counter;
   private readonly handovers: Counter;
 
@@ -72,10 +92,13 @@ export class TftpServer {
     this.refused = metrics.counter('relay_tftp_requests_refused_total', 'TFTP requests answered with an error packet, by reason.');
     this.bytes = metrics.counter('relay_tftp_bytes_sent_total', 'File bytes sent over TFTP (retransmissions included).');
     this.retransmits = metrics.counter('relay_tftp_retransmits_total', 'TFTP windows sent again after a timeout or a rewind.');
-    this.malformed = metrics.counter('relay_tftp_malformed_total', 'Datagrams on the TFTP port that were not a valid request.');
+    this.malformed = metrics.counter('relay_tftp_malformed_total', 'Datagrams on the TFTP port that were not a valid request (never answered).');
+    this.dropped = metrics.counter('relay_tftp_requests_dropped_total', 'TFTP read requests dropped without an answer (their source may be spoofed), by reason.');
     this.segmented = metrics.counter('relay_tftp_segmented_transfers_total', 'TFTP transfers that sent their windows as segmented UDP sends (UDP_SEGMENT).');
     this.handovers = metrics.counter('relay_tftp_thread_handovers_total', "TFTP transfers moved to the transfer thread on their client's core.");
     metrics.onCollect(() => this.active.set({}, this.transfers.size));
+    this.admission = new AdmissionPolicy({ maxTransfers: options.maxTransfers, maxPerSource: options.maxTransfersPerSource });
+    this.configRequests = options.configPerMinute > 0 ? new SourceRateLimiter(options.configBurst, options.configPerMinute) : null;
   }
 
   /** Which engine runs the transfers: thread or node. */
@@ -88,8 +111,9 @@ export class TftpServer {
     return this.engine.threads;
   }
 
+  /** Transfers admitted: running, or their file still being opened. */
   get activeTransfers(): number {
-    return this.transfers.size + this.pending;
+    return this.admission.size;
   }
 
   async listen(): Promise<number> {
@@ -141,14 +165,14 @@ export class TftpServer {
   private logBudget = { second: 0, used: 0, suppressed: 0 };
 
   /** Refusals are logged, but a flood of bad datagrams must not flood the log: 20 a second at most. */
-  private logRefusal(event: string, fields: Record<string, unknown>): void {
+  private logRefusal(event: string, fields: Record<string, unknown>, level: 'info' | 'warn' = 'info'): void {
     const second = Math.floor(Date.now() / 1000);
     const budget = this.logBudget;
     if (second !== budget.second) {
       if (budget.suppressed) this.log.warn('tftp_refusals_suppressed', { count: budget.suppressed });
       this.logBudget = { second, used: 0, suppressed: 0 };
     }
-    if (this.logBudget.used++ < 20) this.log.info(event, fields);
+    if (this.logBudget.used++ < 20) this.log[level](event, fields);
     else this.logBudget.suppressed++;
   }
 
@@ -164,88 +188,110 @@ export class TftpServer {
     this.socket?.send(encodeError(code, message), remote.port, remote.address);
   }
 
+  /** A request that gets no answer: answering a spoofed source would make the relay its reflector. */
+  private drop(reason: string, file: string, remote: RemoteInfo): void {
+    this.dropped.inc({ reason });
+    this.logRefusal('tftp_request_dropped', { file, client: remote.address, reason });
+  }
+
   private onRequest(message: Buffer, remote: RemoteInfo): void {
     if (remote.port === 0) return;
     const packet = decodePacket(message);
-    switch (packet.op) {
-      case 'rrq':
-        void this.startTransfer(packet.filename, packet.mode, packet.options, remote).catch((error) => {
-          this.log.error('tftp_transfer_failed_to_start', { error, file: packet.filename, client: remote.address });
-        });
-        return;
-      case 'wrq':
-        this.logRefusal('tftp_write_refused', { file: packet.filename, client: remote.address });
-        this.reply(remote, TftpError.AccessViolation, 'this server is read-only', 'write_request');
-        return;
-      case 'error':
-        // Never answer an error with an error.
-        this.malformed.inc();
-        return;
-      case 'malformed':
-        this.malformed.inc();
-        this.log.debug('tftp_malformed', { client: remote.address, reason: packet.reason });
-        this.reply(remote, TftpError.IllegalOperation, `malformed request: ${packet.reason}`, 'malformed');
-        return;
-      default:
-        this.malformed.inc();
-        this.reply(remote, TftpError.IllegalOperation, `unexpected ${packet.op.toUpperCase()} on the request port`, 'illegal_operation');
+    if (packet.op === 'rrq') {
+      this.onReadRequest(packet.filename, packet.mode, packet.options, remote);
+      return;
     }
+    if (packet.op === 'wrq') {
+      this.logRefusal('tftp_write_refused', { file: packet.filename, client: remote.address });
+      this.reply(remote, TftpError.AccessViolation, 'this server is read-only', 'write_request');
+      return;
+    }
+    // Nothing else is answered on the request port (an error to a spoofed source is reflection), errors least of all.
+    this.malformed.inc();
+    this.log.debug('tftp_malformed', { client: remote.address, reason: packet.op === 'malformed' ? packet.reason : `${packet.op} on the request port` });
   }
 
-  private async startTransfer(filename: string, mode: string, options: readonly (readonly [string, string])[], remote: RemoteInfo): Promise<void> {
+  private onReadRequest(filename: string, mode: string, options: TftpOption[], remote: RemoteInfo): void {
     if (mode !== 'octet' && mode !== 'netascii') {
       this.reply(remote, TftpError.IllegalOperation, `transfer mode ${mode} is not supported`, 'mode');
       return;
     }
-    if (this.activeTransfers >= this.options.maxTransfers) {
-      this.log.warn('tftp_transfer_cap', { file: filename, client: remote.address, max: this.options.maxTransfers });
+    // Each such request asks the handlers: one source must not make the relay hammer them.
+    if (this.configRequests && isConfigRequest(filename) && this.configRequests.take(remote.address, Date.now()) > 0) {
+      this.drop('config_rate', filename, remote);
+      return;
+    }
+    const admission = this.admission.decide(remote.address);
+    if (!admission.admit && admission.reason === 'source_cap') {
+      this.drop('source_cap', filename, remote);
+      return;
+    }
+    if (!admission.admit) {
+      this.logRefusal('tftp_transfer_cap', { file: filename, client: remote.address, max: this.options.maxTransfers }, 'warn');
       this.reply(remote, TftpError.DiskFull, 'too many transfers in progress, try again', 'transfer_cap');
       return;
     }
-    this.pending++;
+    if (admission.evict) this.evict(admission.evict);
+    const slot: Slot = { source: remote.address, acknowledged: false, running: null, evicted: false };
+    this.admission.add(slot);
+    void this.startTransfer(slot, filename, mode, options, remote)
+      .catch((error) => this.log.error('tftp_transfer_failed_to_start', { error, file: filename, client: remote.address }))
+      .finally(() => this.admission.remove(slot));
+  }
+
+  /** Makes room at once; the transfer ends as soon as its thread hears of it (or, still opening its file, does not start). */
+  private evict(slot: Slot): void {
+    slot.evicted = true;
+    this.admission.remove(slot);
+    slot.running?.evict();
+  }
+
+  private async startTransfer(slot: Slot, filename: string, mode: string, options: TftpOption[], remote: RemoteInfo): Promise<void> {
     let source: TransferSource;
-    let size: number;
-    try {
-      const opened = await this.files.open(filename, { protocol: 'tftp', remoteAddress: remote.address });
-      if (!opened.ok) {
-        const code = opened.reason === 'forbidden' ? TftpError.AccessViolation : opened.reason === 'not_found' ? TftpError.FileNotFound : TftpError.NotDefined;
-        this.logRefusal('tftp_request_refused', { file: filename, client: remote.address, reason: opened.reason, message: opened.message });
-        this.reply(remote, code, opened.message, opened.reason);
-        return;
-      }
-      try {
-        source = await this.sourceFor(opened.file, mode);
-        size = 'buffer' in source ? source.buffer.length : source.size;
-      } catch (error) {
-        this.logRefusal('tftp_request_refused', { file: filename, client: remote.address, reason: 'unreadable', message: (error as Error).message });
-        this.reply(remote, TftpError.NotDefined, (error as Error).message, 'unreadable');
-        return;
-      }
-    } finally {
-      this.pending--;
-    }
-    if (!this.socket) {
-      if ('fd' in source) closeSync(source.fd);
+    const opened = await this.files.open(filename, { protocol: 'tftp', remoteAddress: remote.address });
+    if (!opened.ok) {
+      const code = opened.reason === 'forbidden' ? TftpError.AccessViolation : opened.reason === 'not_found' ? TftpError.FileNotFound : TftpError.NotDefined;
+      this.logRefusal('tftp_request_refused', { file: filename, client: remote.address, reason: opened.reason, message: opened.message });
+      this.reply(remote, code, opened.message, opened.reason);
       return;
     }
+    try {
+      source = await this.sourceFor(opened.file, mode);
+    } catch (error) {
+      this.logRefusal('tftp_request_refused', { file: filename, client: remote.address, reason: 'unreadable', message: (error as Error).message });
+      this.reply(remote, TftpError.NotDefined, (error as Error).message, 'unreadable');
+      return;
+    }
+    if (!this.socket || slot.evicted) {
+      if ('fd' in source) closeSync(source.fd);
+      if (slot.evicted) this.outcomes.inc({ outcome: 'evicted' });
+      return;
+    }
+    const size = source.netasciiSize ?? ('buffer' in source ? source.buffer.length : source.size);
     const negotiated = negotiateOptions(options, size, this.options);
-    const running = this.engine.run({
-      client: { address: remote.address, port: remote.port },
-      localAddress: this.options.host,
-      source,
-      options: negotiated,
-      intervalMs: retransmitIntervalMs(negotiated, this.options.timeoutMs),
-      retries: this.options.retries,
-      segmentation: this.options.segmentation,
-    });
-    const inFlight = running.then(
+    const intervalMs = retransmitIntervalMs(negotiated, this.options.timeoutMs);
+    const running = this.engine.run(
+      {
+        client: { address: remote.address, port: remote.port },
+        localAddress: this.options.host,
+        source,
+        options: negotiated,
+        intervalMs,
+        firstAckIntervalMs: firstAckIntervalMs(intervalMs, this.options.firstAckTimeoutMs),
+        retries: this.options.retries,
+        segmentation: this.options.segmentation,
+      },
+      () => (slot.acknowledged = true),
+    );
+    slot.running = running;
+    const inFlight = running.ended.then(
       () => {},
       () => {},
     );
     this.transfers.add(inFlight);
     let stats: TransferStats;
     try {
-      stats = await running;
+      stats = await running.ended;
     } catch (error) {
       this.reply(remote, TftpError.NotDefined, 'transfer could not start', 'transfer_socket');
       throw error;
@@ -269,25 +315,23 @@ export class TftpServer {
       detail: stats.detail,
     };
     if (stats.outcome === 'complete' || stats.outcome === 'probe') this.log.debug('tftp_transfer', fields);
+    // A flood of spoofed requests ends this way: logged within the refusals' budget.
+    else if (stats.outcome === 'unacknowledged' || stats.outcome === 'evicted') this.logRefusal('tftp_transfer', fields);
     else this.log.info('tftp_transfer', fields);
   }
 
   private async sourceFor(file: ServedFile, mode: string): Promise<TransferSource> {
-    if (mode === 'netascii') {
-      if (file.size > NETASCII_MAX) throw new Error('file too large for netascii');
-      return { buffer: toNetascii(file.buffer ?? (await readFile(file.path!))) };
-    }
-    if (file.buffer) return { buffer: file.buffer };
+    if (file.buffer) return mode === 'netascii' ? { buffer: file.buffer, netasciiSize: this.netasciiSizes.ofBuffer(file.buffer) } : { buffer: file.buffer };
     const fd = await openFile(file.path!, 'r');
-    const { size } = await fstatFile(fd).catch((error) => {
+    try {
+      const stats = await fstatFile(fd);
+      // Replaced between its lookup and here: the OACK's tsize would not match. The client asks again.
+      if (stats.size !== file.size) throw new Error('file changed while it was opened, try again');
+      if (mode !== 'netascii') return { fd, size: stats.size };
+      return { fd, size: stats.size, netasciiSize: await this.netasciiSizes.ofFile(fd, stats) };
+    } catch (error) {
       closeSync(fd);
       throw error;
-    });
-    // Replaced between its lookup and here: the OACK's tsize would not match. The client asks again.
-    if (size !== file.size) {
-      closeSync(fd);
-      throw new Error('file changed while it was opened, try again');
     }
-    return { fd, size };
   }
 }

@@ -62,6 +62,8 @@ describe('a transfer handed to another owner mid-way', () => {
     const ends: TransferStats[] = [];
     const before = transferOf(file, options, (s) => ends.push(s));
     before.transfer.start();
+    before.transfer.onMessage(ack(1));
+    before.transfer.tick(); // sees the ACK's progress
     before.transfer.tick();
     before.transfer.tick();
     const after = transferOf(file, options, (s) => ends.push(s));
@@ -71,8 +73,8 @@ describe('a transfer handed to another owner mid-way', () => {
     expect(ends).toEqual([]);
     after.transfer.tick();
     expect(ends).toMatchObject([{ outcome: 'timeout', retransmits: 4 }]);
-    // Block 1 went out at the start and again on each of the four silent intervals before the fifth.
-    expect([...before.link.blocks, ...after.link.blocks].map((b) => b.block)).toEqual([1, 1, 1, 1, 1]);
+    // Block 2 went out after ACK 1 and again on each of the four silent intervals before the fifth.
+    expect([...before.link.blocks, ...after.link.blocks].map((b) => b.block)).toEqual([1, 2, 2, 2, 2, 2]);
   });
 
   it('still waits for the ACK of its OACK when moved before the client answered it', () => {
@@ -87,5 +89,42 @@ describe('a transfer handed to another owner mid-way', () => {
     expect(after.link.blocks).toEqual([]);
     after.transfer.onMessage(ack(0));
     expect(after.link.blocks.map((b) => b.block)).toEqual([1]);
+  });
+});
+
+describe('a client that acknowledges nothing (its source may be spoofed)', () => {
+  const file = randomBytes(10 * 512);
+  const lockStep: NegotiatedOptions = { blksize: 512, windowsize: 1, timeoutSeconds: null, oack: [] };
+  const withOack: NegotiatedOptions = { blksize: 512, windowsize: 8, timeoutSeconds: null, oack: [['windowsize', '8']] };
+
+  it.each([
+    ['DATA 1', lockStep],
+    ['the OACK', withOack],
+  ])('gets %s twice, then nothing: no ERROR, however many retries the relay allows', (_first, options) => {
+    const ends: TransferStats[] = [];
+    const { link, transfer } = transferOf(file, options, (s) => ends.push(s));
+    transfer.start();
+    for (let i = 0; i < 5; i++) transfer.tick();
+    expect(link.blocks.length + link.packets.length).toBe(2);
+    expect(link.packets.every((p) => p[1] === 6)).toBe(true); // OACKs only, no ERROR
+    expect(ends).toMatchObject([{ outcome: 'unacknowledged', retransmits: 1 }]);
+    expect(link.closed).toBe(true);
+  });
+
+  it('may be evicted until its first ACK, which is announced once', () => {
+    let announced = 0;
+    const ends: TransferStats[] = [];
+    const link = new RecordingLink();
+    const answering = new TftpTransfer(link, new BufferSource(file), lockStep, 5, (s) => ends.push(s), () => announced++);
+    answering.start();
+    answering.onMessage(ack(1));
+    answering.onMessage(ack(2));
+    expect(announced).toBe(1);
+    expect(answering.evict()).toBe(false);
+    const silent = transferOf(file, lockStep, (s) => ends.push(s));
+    silent.transfer.start();
+    expect(silent.transfer.evict()).toBe(true);
+    expect(ends).toMatchObject([{ outcome: 'evicted' }]);
+    expect(silent.link.packets).toEqual([]);
   });
 });

@@ -11,6 +11,10 @@ export type TransferOutcome =
   | 'client_error'
   /** No acknowledgement after all retries. */
   | 'timeout'
+  /** The client acknowledged nothing, not even after one retransmission: dropped without a word (its source may be spoofed). */
+  | 'unacknowledged'
+  /** The client had acknowledged nothing when a request from another source needed its place. */
+  | 'evicted'
   /** The client's port went away (ICMP port unreachable), a socket failed or the file could not be read. */
   | 'socket_error'
   /** The relay shut down before the transfer ended. */
@@ -61,6 +65,18 @@ export function retransmitIntervalMs(options: NegotiatedOptions, defaultMs: numb
 }
 
 /**
+ * Sends of the first packet (DATA 1 or the OACK) before the client acknowledges anything: the
+ * packet and one retransmission. Whoever spoofs a request gets at most this many packets sent to
+ * the address it named.
+ */
+export const SENDS_BEFORE_FIRST_ACK = 2;
+
+/** The retransmission interval until the first ACK: short enough that an unanswered transfer ends within firstAckTimeoutMs. */
+export function firstAckIntervalMs(intervalMs: number, firstAckTimeoutMs: number): number {
+  return Math.max(1, Math.min(intervalMs, Math.floor(firstAckTimeoutMs / SENDS_BEFORE_FIRST_ACK)));
+}
+
+/**
  * One read transfer: the protocol, apart from I/O. Its owner hands it the datagrams that arrive
  * (onMessage), calls tick once per retransmission interval, and learns the outcome from onEnd.
  */
@@ -82,6 +98,8 @@ export class TftpTransfer {
     private readonly options: NegotiatedOptions,
     private readonly maxTries: number,
     private readonly onEnd: (stats: TransferStats) => void,
+    /** The client's first acknowledgement (of the OACK or of a block): its source is real. */
+    private readonly onAcknowledged: () => void = () => {},
   ) {
     this.window = new SendWindow(blockCount(source.size, options.blksize), options.windowsize);
     this.waitingForOackAck = options.oack.length > 0;
@@ -89,6 +107,11 @@ export class TftpTransfer {
 
   get ended(): boolean {
     return this.over;
+  }
+
+  /** The client has acknowledged something: only progress moves the mark. */
+  get acknowledged(): boolean {
+    return this.progressMark > 0;
   }
 
   /** Its state, for another owner to resume; only between packets, when no read is outstanding. */
@@ -128,6 +151,16 @@ export class TftpTransfer {
     if (this.over) return;
     this.link.send(encodeError(TftpError.NotDefined, 'relay shutting down'));
     this.end('aborted');
+  }
+
+  /**
+   * Ends the transfer without a word if its client has acknowledged nothing yet (another request
+   * needs its place); answers whether it did.
+   */
+  evict(): boolean {
+    if (this.over || this.acknowledged) return false;
+    this.end('evicted');
+    return true;
   }
 
   /** The socket failed, or the client's port is gone. */
@@ -171,6 +204,11 @@ export class TftpTransfer {
       return;
     }
     this.tries++;
+    if (!this.acknowledged && this.tries >= Math.min(this.maxTries, SENDS_BEFORE_FIRST_ACK)) {
+      // No ERROR either: it would be one more packet to an address that may never have asked.
+      this.end('unacknowledged');
+      return;
+    }
     if (this.tries >= this.maxTries) {
       this.link.send(encodeError(TftpError.NotDefined, 'timed out waiting for an acknowledgement'));
       this.end('timeout');
@@ -198,7 +236,7 @@ export class TftpTransfer {
 
   private progress(): void {
     this.tries = 0;
-    this.progressMark++;
+    if (this.progressMark++ === 0) this.onAcknowledged();
   }
 
   private perform(step: WindowStep): void {

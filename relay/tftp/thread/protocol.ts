@@ -10,6 +10,7 @@ export interface Handover {
   source: TransferSource;
   options: NegotiatedOptions;
   intervalMs: number;
+  firstAckIntervalMs: number;
   retries: number;
   /** Blocks a send (UDP segmentation), as the link had it. */
   segments: number;
@@ -22,12 +23,16 @@ export type ToThread =
   | { type: 'start'; id: number; request: TransferRequest }
   /** Take over a transfer another thread handed over; abort: the relay is shutting down, end it at once. */
   | { type: 'adopt'; transfer: Handover; abort: boolean }
+  /** End the transfer without a word if its client has acknowledged nothing yet. */
+  | { type: 'evict'; id: number }
   | { type: 'abort-all' }
   | { type: 'stop' };
 
 /** What a transfer thread answers. */
 export type FromThread =
   | { type: 'ready' }
+  /** The transfer's client acknowledged something for the first time. */
+  | { type: 'acknowledged'; id: number }
   | { type: 'end'; id: number; stats: TransferStats }
   | { type: 'refused'; id: number; error: string }
   /** The transfer's client now sends from another core: the thread on that core should serve it. */

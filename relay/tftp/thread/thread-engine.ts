@@ -1,6 +1,6 @@
 import { closeSync } from 'node:fs';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { TransferEngine, TransferRequest, TransferSource } from '../engine';
+import type { RunningTransfer, TransferEngine, TransferRequest, TransferSource } from '../engine';
 import type { TransferStats } from '../transfer';
 import type { FromThread, Handover, ThreadData, ToThread } from './protocol';
 import { loadSyscalls, type Syscalls } from './syscalls';
@@ -10,6 +10,9 @@ interface Pending {
   reject: (error: Error) => void;
   /** The thread that runs it now. */
   thread: TransferThreadHandle;
+  onAcknowledged: () => void;
+  /** Asked to end if unacknowledged: asked again of the thread that takes it over. */
+  evicted: boolean;
 }
 
 /**
@@ -131,17 +134,25 @@ export class ThreadTransferEngine implements TransferEngine {
     return this.handles.length;
   }
 
-  run(request: TransferRequest): Promise<TransferStats> {
+  run(request: TransferRequest, onAcknowledged: () => void): RunningTransfer {
     if (this.closed) {
       closeSource(request.source);
-      return Promise.reject(new Error('transfer engine closed'));
+      return { ended: Promise.reject(new Error('transfer engine closed')), evict: () => {} };
     }
     const id = this.nextId++;
     const thread = this.leastBusy();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, thread });
+    const ended = new Promise<TransferStats>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, thread, onAcknowledged, evicted: false });
       thread.post({ type: 'start', id, request });
     });
+    return { ended, evict: () => this.evict(id) };
+  }
+
+  private evict(id: number): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    pending.evicted = true;
+    pending.thread.post({ type: 'evict', id });
   }
 
   abortAll(): void {
@@ -180,6 +191,10 @@ export class ThreadTransferEngine implements TransferEngine {
     }
     const pending = this.pending.get(message.id);
     if (!pending) return;
+    if (message.type === 'acknowledged') {
+      pending.onAcknowledged();
+      return;
+    }
     this.pending.delete(message.id);
     if (message.type === 'end') pending.resolve(message.stats);
     else pending.reject(new Error(message.error));
@@ -200,6 +215,8 @@ export class ThreadTransferEngine implements TransferEngine {
     if (to !== from) this.onHandover();
     pending.thread = to;
     to.post({ type: 'adopt', transfer, abort: this.aborting });
+    // Asked of the thread that handed it over, which no longer had it.
+    if (pending.evicted) to.post({ type: 'evict', id: transfer.id });
   }
 
   /** What the thread was running ended with it. */

@@ -13,6 +13,7 @@ import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pinToCpu } from '../../cpu-affinity';
 import { type BlockSource, BufferSource, SyncFileSource } from '../block-source';
 import type { TransferRequest, TransferSource } from '../engine';
+import { transferBlocks } from '../netascii';
 import { TftpTransfer, type TransferStats } from '../transfer';
 import { segmentsPerSend } from '../udp-segmentation';
 import { BusyPoll } from './busy-poll';
@@ -41,6 +42,7 @@ interface Running {
   transfer: TftpTransfer;
   link: RawLink;
   intervalMs: number;
+  firstAckIntervalMs: number;
   nextTickMs: number;
   packets: number;
   /** The core the client sent from at the last check, when another thread would serve it better from there; else -1. */
@@ -89,6 +91,7 @@ class TransferThread {
       const message = m.message as ToThread;
       if (message.type === 'start') this.start(message.id, message.request);
       else if (message.type === 'adopt') this.adopt(message.transfer, message.abort);
+      else if (message.type === 'evict') this.evict(message.id);
       else {
         for (const r of [...this.byFd.values()]) this.guarded(r, () => r.transfer.abort());
         if (message.type === 'stop') this.stopping = true;
@@ -121,14 +124,20 @@ class TransferThread {
     const running = this.watch(handover);
     if (!running) return;
     running.transfer.resume(handover.state);
+    running.nextTickMs = performance.now() + tickInterval(running);
     if (abort || this.stopping) this.guarded(running, () => running.transfer.abort());
+  }
+
+  private evict(id: number): void {
+    for (const running of this.byFd.values()) if (running.id === id) this.guarded(running, () => running.transfer.evict());
   }
 
   /** Watches a transfer's socket and drives its protocol; null when its source cannot be read. */
   private watch(t: Omit<Handover, 'state'>): Running | null {
     let source: BlockSource;
     try {
-      source = 'buffer' in t.source ? new BufferSource(asBuffer(t.source.buffer)) : new SyncFileSource(t.source.fd, t.source.size);
+      const original = 'buffer' in t.source ? new BufferSource(asBuffer(t.source.buffer)) : new SyncFileSource(t.source.fd, t.source.size);
+      source = transferBlocks(original, t.source, t.options.windowsize);
     } catch (error) {
       this.sys.close(t.fd);
       closeSource(t.source);
@@ -137,9 +146,29 @@ class TransferThread {
     }
     let running: Running | undefined;
     const link = new RawLink(this.sys, t.fd, t.options.blksize, t.segments, (detail) => running?.transfer.fail(detail), t.segmentationRefused);
-    const transfer = new TftpTransfer(link, source, t.options, t.retries, (stats) => this.ended(t.fd, stats));
+    const transfer = new TftpTransfer(
+      link,
+      source,
+      t.options,
+      t.retries,
+      (stats) => this.ended(t.fd, stats),
+      () => this.post({ type: 'acknowledged', id: t.id }),
+    );
     const now = performance.now();
-    running = { id: t.id, fd: t.fd, source: t.source, options: t.options, retries: t.retries, transfer, link, intervalMs: t.intervalMs, nextTickMs: now + t.intervalMs, packets: 0, clientCpu: -1 };
+    running = {
+      id: t.id,
+      fd: t.fd,
+      source: t.source,
+      options: t.options,
+      retries: t.retries,
+      transfer,
+      link,
+      intervalMs: t.intervalMs,
+      firstAckIntervalMs: t.firstAckIntervalMs,
+      nextTickMs: now + t.firstAckIntervalMs,
+      packets: 0,
+      clientCpu: -1,
+    };
     this.byFd.set(t.fd, running);
     this.sys.epollAdd(this.epfd, t.fd);
     this.nextScanMs = Math.min(this.nextScanMs, running.nextTickMs);
@@ -161,8 +190,12 @@ class TransferThread {
     }
     this.sys.epollDelete(this.epfd, running.fd);
     this.byFd.delete(running.fd);
-    const { id, fd, source, options, retries, intervalMs, link, transfer } = running;
-    this.post({ type: 'handover', cpu: target, transfer: { id, fd, source, options, intervalMs, retries, segments: link.segmentsPerSend, segmentationRefused: link.refused, state: transfer.state() } });
+    const { id, fd, source, options, retries, intervalMs, firstAckIntervalMs, link, transfer } = running;
+    this.post({
+      type: 'handover',
+      cpu: target,
+      transfer: { id, fd, source, options, intervalMs, firstAckIntervalMs, retries, segments: link.segmentsPerSend, segmentationRefused: link.refused, state: transfer.state() },
+    });
   }
 
   /** Called by the transfer as it ends; its link has closed the socket, whose number may be reused at once. */
@@ -192,7 +225,7 @@ class TransferThread {
     let next = Number.POSITIVE_INFINITY;
     for (const running of [...this.byFd.values()]) {
       if (now >= running.nextTickMs) {
-        running.nextTickMs = now + running.intervalMs;
+        running.nextTickMs = now + tickInterval(running);
         this.guarded(running, () => running.transfer.tick());
       }
       if (this.byFd.has(running.fd)) next = Math.min(next, running.nextTickMs);
@@ -212,6 +245,11 @@ class TransferThread {
   private post(message: FromThread): void {
     this.data.port.postMessage(message);
   }
+}
+
+/** Until its client's first ACK a transfer is looked at sooner: one that nobody answers ends soon. */
+function tickInterval(running: Running): number {
+  return running.transfer.acknowledged ? running.intervalMs : running.firstAckIntervalMs;
 }
 
 function closeSource(source: TransferSource): void {
