@@ -76,7 +76,8 @@ async function keygen(args: string[], out: Out): Promise<number> {
   const keys = await generateKeyPair();
   const pem = privateKeyPem(keys.privateKey);
   if (values.out) {
-    mkdirSync(values.out, { recursive: true });
+    // The vendor's signing key: whoever reads it issues licences.
+    mkdirSync(values.out, { recursive: true, mode: 0o700 });
     const keyFile = join(values.out, 'license-signing-key.pem');
     writeFileSync(keyFile, pem, { mode: 0o600 });
     chmodSync(keyFile, 0o600);

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { main as licenseTool } from '../../infra/license/cli';
 import { apiClient, startHandler, type HandlerProcess } from '../support/handler';
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
@@ -36,5 +37,12 @@ describe('secrets at rest and in logs', () => {
       .find((entry) => /created the bootstrap admin token/.test(entry.msg));
     expect(created).toMatchObject({ file: tokenFile });
     expect(created).not.toHaveProperty('adminToken');
+  });
+
+  it("the vendor's licence tool writes its signing key 0600 into a folder it makes 0700", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'tandem-vendor-')), 'keys');
+    expect(await licenseTool(['keygen', '--out', out], () => {}, {})).toBe(0);
+    expect(modeOf(out)).toBe('700');
+    expect(modeOf(join(out, 'license-signing-key.pem'))).toBe('600');
   });
 });
