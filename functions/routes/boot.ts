@@ -7,10 +7,18 @@ import { DomainError } from '../domain/errors';
 import { requireMac } from '../domain/mac';
 import { access } from '../domain/roles';
 import type { AppEnv } from '../http/context';
+import type { Principal } from '../services/token-auth';
 import { declareRoute, jsonBody, type RouteTable } from '../http/route';
 import { notePendingTerminal } from '../services/pending-terminals';
 
 const macParam = z.object({ mac: z.string().max(64) });
+
+/**
+ * Which relay asks: the name of the relay token it authenticated with. What a relay says of
+ * itself (`x-tandem-relay`, a check-in's `relayId`) is not trusted: one relay's token cannot
+ * record boots, pending terminals or leases in another relay's name.
+ */
+const relayIdentity = (principal: Principal | null) => principal!.name;
 /** The API relays use: resolved boot documents, and check-ins after each boot. */
 export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
   declareRoute(
@@ -36,7 +44,7 @@ export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       const mac = requireMac(c.req.valid('param').mac);
       const { db, now } = c.var.deps;
       const { licensing, bootDocuments } = c.var.services;
-      const relayId = c.req.header('x-tandem-relay') ?? null;
+      const relayId = relayIdentity(c.var.principal);
       // The hot path of a leased terminal on Node: the licence, its lease and its document from memory.
       const cached = licensing.cachedState();
       const state = cached ? licensing.refuseUnlessServing(cached) : await licensing.assertServesTerminals();
@@ -63,7 +71,7 @@ export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       request: {
         body: jsonBody(z.object({
           mac: z.string(),
-          relayId: z.string().min(1).max(128),
+          relayId: z.string().min(1).max(128).openapi({ description: 'What the relay calls itself; the record names the relay token instead' }),
           firmwareVersion: z.string().max(64).nullable().default(null),
           source: z.enum(bootSources),
         })),
@@ -77,13 +85,14 @@ export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       const { licensing, bootDocuments } = c.var.services;
       const at = now();
       const mayRenew = await licensing.mayRenew();
-      const row = { mac, lastBootAt: at.toISOString(), relayId: body.relayId, firmwareVersion: body.firmwareVersion, source: body.source };
+      const relayId = relayIdentity(c.var.principal);
+      const row = { mac, lastBootAt: at.toISOString(), relayId, firmwareVersion: body.firmwareVersion, source: body.source };
       // The check-in renews the terminal's lease in the same transaction that records the boot.
       const renewedUntil = await db.write(async (tx) => {
         await tx.insert(terminalStatus).values(row).onConflictDoUpdate({ target: terminalStatus.mac, set: row });
-        return mayRenew ? licensing.leases.renewIn(tx, mac, body.relayId, at) : null;
+        return mayRenew ? licensing.leases.renewIn(tx, mac, relayId, at) : null;
       });
-      const lease = await licensing.afterCheckIn(mac, body.relayId, renewedUntil, () => bootDocuments.exists(mac));
+      const lease = await licensing.afterCheckIn(mac, relayId, renewedUntil, () => bootDocuments.exists(mac));
       return c.body(null, 204, { 'Tandem-Lease': lease });
     },
   );

@@ -10,7 +10,7 @@ describe('boot API on a real handler process', () => {
   beforeAll(async () => {
     handler = await startHandler();
     admin = apiClient(handler.url, handler.adminToken);
-    relay = apiClient(handler.url, await createToken(admin, 'relay'));
+    relay = apiClient(handler.url, await createToken(admin, 'relay', 'relay-b'));
   });
   afterAll(() => handler?.stop());
 
@@ -80,12 +80,13 @@ describe('boot API on a real handler process', () => {
   });
 
   it('records an unknown MAC as pending and drops it once configured', async () => {
-    const res = await relay.get('/api/v1/boot/terminals/AA-BB-CC-00-00-77', { 'x-tandem-relay': 'relay-a' });
+    const res = await relay.get('/api/v1/boot/terminals/AA-BB-CC-00-00-77', { 'x-tandem-relay': 'relay-b' });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(res.body.code).toBe('unknown_terminal');
     const pending = await admin.get('/api/v1/pending-terminals');
-    expect(pending.body.items).toContainEqual(expect.objectContaining({ mac: 'aa:bb:cc:00:00:77', relayId: 'relay-a' }));
+    // Recorded under the relay token's name (relay-b).
+    expect(pending.body.items).toContainEqual(expect.objectContaining({ mac: 'aa:bb:cc:00:00:77', relayId: 'relay-b' }));
 
     await admin.post('/api/v1/terminals', { mac: 'aabbcc000077', name: 'new-one' });
     const after = await admin.get('/api/v1/pending-terminals');

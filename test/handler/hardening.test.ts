@@ -136,3 +136,26 @@ describe('failed authentications', () => {
     expect(JSON.stringify(lines)).not.toContain('secretish');
   });
 });
+
+describe('a relay is known by its token', () => {
+  let h: InProcess;
+  let relayA: string;
+  beforeAll(async () => {
+    h = await inProcessHandler();
+    relayA = (await h.request('POST', '/api/v1/tokens', { token: h.adminToken, body: { role: 'relay', name: 'relay-a' } })).body.token;
+    await h.request('POST', '/api/v1/terminals', { token: h.adminToken, body: { mac: testMac(2), name: 'known' } });
+  });
+  afterAll(() => h?.close());
+
+  it("records boots, pending terminals and check-ins under the token's name, whatever the relay says it is", async () => {
+    const claim = { 'x-tandem-relay': 'relay-b' };
+    expect((await h.request('GET', `/api/v1/boot/terminals/${testMac(1)}`, { token: relayA, headers: claim })).status).toBe(404);
+    expect((await h.request('POST', '/api/v1/boot/checkins', { token: relayA, headers: claim, body: { mac: testMac(2), relayId: 'relay-b', source: 'live' } })).status).toBe(204);
+    const pending = (await h.request('GET', '/api/v1/pending-terminals', { token: h.adminToken })).body.items;
+    expect(pending).toEqual([expect.objectContaining({ mac: testMac(1), relayId: 'relay-a' })]);
+    const status = (await h.request('GET', '/api/v1/terminal-status', { token: h.adminToken })).body.items;
+    expect(status).toEqual([expect.objectContaining({ mac: testMac(2), relayId: 'relay-a' })]);
+    const leases = (await h.request('GET', '/api/v1/leases', { token: h.adminToken })).body.items;
+    expect(leases.map((l: any) => l.relayId)).not.toContain('relay-b');
+  });
+});

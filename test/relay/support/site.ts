@@ -131,6 +131,8 @@ export async function startFirmwareSite(bucket?: string): Promise<FirmwareSite> 
   try {
     const handler = await startHandler();
     const admin = apiClient(handler.url, handler.adminToken);
+    // The handler records a relay by its token's name: the relays of a test site are "relay-test".
+    let relayToken: Promise<string> | undefined;
     return {
       store,
       handler,
@@ -138,7 +140,7 @@ export async function startFirmwareSite(bucket?: string): Promise<FirmwareSite> 
       startRelay: async (env = {}) =>
         startTestRelay({
           RELAY_HANDLERS: handler.url,
-          RELAY_TOKEN: await createToken(admin, 'relay'),
+          RELAY_TOKEN: await (relayToken ??= createToken(admin, 'relay', 'relay-test')),
           RELAY_BOOT_DIR: env.RELAY_BOOT_DIR ?? tempDir('relay-boot'),
           S3_ENDPOINT: store.url,
           S3_BUCKET: store.bucket,
