@@ -16,7 +16,9 @@ import { TftpServer } from './tftp/server';
 import { CheckinReporter } from './upstream/checkin-reporter';
 import { ConfigCache } from './upstream/config-cache';
 import { HandlerConfigSource } from './upstream/handler-config-source';
+import { handlerFetch } from './upstream/handler-fetch';
 import { HandlerPool } from './upstream/handler-pool';
+import { transportWarnings } from './upstream/transport-warnings';
 
 export interface TftpStatus {
   activeTransfers: number;
@@ -63,7 +65,10 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   const started = Date.now();
   await mkdir(settings.cacheDir, { recursive: true });
   const memory = new MemoryCache(settings.memoryCacheBytes);
-  const pool = new HandlerPool(settings.handlers, { ...settings.upstream }, log, metrics);
+  const pool = new HandlerPool(settings.handlers, { ...settings.upstream, fetch: await handlerFetch(settings.upstream.caFile) }, log, metrics);
+  const warnings = transportWarnings(settings.handlers, settings.token, process.env.NODE_TLS_REJECT_UNAUTHORIZED !== '0');
+  // Said once a relay, by the process that starts first.
+  if (hooks.runsSingletons !== false) for (const warning of warnings) log.warn('handler_transport_insecure', { warning });
   const configCache = new ConfigCache(join(settings.cacheDir, 'configs'));
   const s3 = createS3Client(settings.s3);
   const firmware = new FirmwareStore(join(settings.cacheDir, 'firmware'), s3, settings.s3.bucket, memory, log, metrics, settings.firmware.syncTimeoutMs);
@@ -115,6 +120,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
         body: {
           relayId: settings.relayId,
           status: handlers.some((h) => h.healthy) ? 'ok' : 'degraded',
+          warnings,
           worker: hooks.worker ?? null,
           uptimeSeconds: Math.round((Date.now() - started) / 1000),
           handlers,

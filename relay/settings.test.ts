@@ -91,6 +91,11 @@ describe('readSettings', () => {
     expect(s.http).toEqual({ configBurst: 3, configPerMinute: 0, unlimitedSources: [{ address: '10.9.0.0', prefix: 16, family: 'ipv4' }] });
   });
 
+  it('reads a plant CA for handler certificates', () => {
+    expect(readSettings({}, 'h').upstream.caFile).toBeUndefined();
+    expect(readSettings({ RELAY_CA_FILE: '/etc/tandem/plant-ca.pem' }, 'h').upstream.caFile).toBe('/etc/tandem/plant-ca.pem');
+  });
+
   it('reads the networks proxyDHCP answers on', () => {
     expect(readSettings({}, 'h').dhcp.networks).toBeNull();
     expect(readSettings({ RELAY_DHCP_NETWORKS: '10.20.0.0/24, 10.30.4.1' }, 'h').dhcp.networks).toEqual([

@@ -44,7 +44,7 @@ export class CheckinReporter {
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     for (const url of this.pool.candidates()) {
       try {
-        const res = await fetch(`${url}/api/v1/boot/checkins`, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.options.requestTimeoutMs) });
+        const res = await this.pool.fetch(`${url}/api/v1/boot/checkins`, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.options.requestTimeoutMs) });
         await res.arrayBuffer().catch(() => {});
         if (res.ok) {
           this.sent.inc({ outcome: 'sent' });

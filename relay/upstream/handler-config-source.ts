@@ -5,6 +5,7 @@ import { type BootConfig, ConfigError, type ConfigSource } from '../boot/config-
 import type { Logger } from '../observe/log';
 import type { Counter, Metrics } from '../observe/metrics';
 import type { ConfigCache } from './config-cache';
+import type { HandlerResponse } from './handler-fetch';
 import { describeFetchError, type HandlerPool } from './handler-pool';
 
 const CONFIRMATION_REWRITE_MS = 5 * 60 * 1000;
@@ -116,10 +117,10 @@ export class HandlerConfigSource implements ConfigSource {
       this.log.warn('handler_request_failed', { handler: url, mac, reason, detail });
       return { kind: 'failed' };
     };
-    let res: Response;
+    let res: HandlerResponse;
     let body: string;
     try {
-      res = await fetch(`${url}/api/v1/boot/terminals/${encodeURIComponent(mac)}`, {
+      res = await this.pool.fetch(`${url}/api/v1/boot/terminals/${encodeURIComponent(mac)}`, {
         headers,
         signal: AbortSignal.timeout(this.options.requestTimeoutMs),
       });

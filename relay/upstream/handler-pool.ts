@@ -1,5 +1,6 @@
 import type { Logger } from '../observe/log';
 import type { Metrics } from '../observe/metrics';
+import { type HandlerFetch, nodeFetch } from './handler-fetch';
 import {
   healthyForBoots,
   type HandlerHealth,
@@ -15,6 +16,8 @@ export interface HandlerPoolOptions extends Hysteresis {
   probeIntervalMs: number;
   requestTimeoutMs: number;
   refusalCooldownMs: number;
+  /** How handlers are reached (a plant's CA, see handler-fetch.ts); Node's fetch by default. */
+  fetch?: HandlerFetch;
 }
 
 /**
@@ -24,6 +27,8 @@ export interface HandlerPoolOptions extends Hysteresis {
 export class HandlerPool {
   private health: HandlerHealth[];
   private timer: NodeJS.Timeout | null = null;
+  /** Every request to a handler goes through this: probes, configurations, check-ins. */
+  readonly fetch: HandlerFetch;
 
   constructor(
     urls: string[],
@@ -33,6 +38,7 @@ export class HandlerPool {
     private readonly now: () => number = Date.now,
   ) {
     this.health = urls.map(initialHealth);
+    this.fetch = options.fetch ?? nodeFetch;
     const up = metrics.gauge('relay_handler_up', 'Whether the relay counts the handler as healthy for boots (1) or not (0).', 'min');
     const srtt = metrics.gauge('relay_handler_srtt_seconds', 'Smoothed round-trip time to the handler.', 'avg');
     metrics.onCollect(() => {
@@ -84,7 +90,7 @@ export class HandlerPool {
   private async probe(url: string): Promise<void> {
     const started = performance.now();
     try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(this.options.requestTimeoutMs) });
+      const res = await this.fetch(`${url}/healthz`, { signal: AbortSignal.timeout(this.options.requestTimeoutMs) });
       const body = (await res.json().catch(() => null)) as { database?: string } | null;
       if (res.status === 200 && body?.database === 'ok') this.succeeded(url, performance.now() - started);
       else this.failed(url, `healthz answered ${res.status}${body?.database ? ` (database ${body.database})` : ''}`);
