@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type BlockList, isIPv4 } from 'node:net';
 import rangeParser from 'range-parser';
+import { SourceRateLimiter } from '../../functions/domain/source-rate-limit';
 import { configRefusal } from '../boot/config-refusal';
 import type { FileResolver, ServedFile } from '../boot/served-file';
 import type { Logger } from '../observe/log';
@@ -10,7 +11,6 @@ import { addressSet, type RelaySettings } from '../settings';
 import type { TerminalBoot } from '../terminal-boot';
 import { bootScript } from './ipxe-script';
 import { sendProblem, sendScriptError } from './problem';
-import { SourceRateLimiter } from './rate-limit';
 
 export interface HttpBootDeps {
   files: FileResolver;
