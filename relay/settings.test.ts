@@ -96,6 +96,23 @@ describe('readSettings', () => {
     expect(readSettings({ RELAY_CA_FILE: '/etc/tandem/plant-ca.pem' }, 'h').upstream.caFile).toBe('/etc/tandem/plant-ca.pem');
   });
 
+  it('guards /metrics with a token only when one is set, and a strong one', () => {
+    expect(readSettings({}, 'h').http.metricsToken).toBeUndefined();
+    const token = 'mT7q2VxL9pR4wZ8kB3nF6hJ1sD5gC0aE';
+    expect(readSettings({ RELAY_METRICS_TOKEN: token }, 'h').http.metricsToken).toBe(token);
+    expect(() => readSettings({ RELAY_METRICS_TOKEN: 'a'.repeat(40) }, 'h')).toThrow('repeats one character');
+  });
+
+  it('uses the local object store’s credentials on this host only', () => {
+    expect(readSettings({ S3_ENDPOINT: 'http://127.0.0.1:9000' }, 'h').s3).toMatchObject({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    expect(readSettings({ S3_ENDPOINT: 'http://localhost:9000' }, 'h').s3.accessKeyId).toBe('S3RVER');
+    const remote = readSettings({ S3_ENDPOINT: 'https://minio.plant.example:9000', S3_ACCESS_KEY_ID: 'relay', S3_SECRET_ACCESS_KEY: 'k3y' }, 'h');
+    expect(remote.s3).toMatchObject({ endpoint: 'https://minio.plant.example:9000', accessKeyId: 'relay', secretAccessKey: 'k3y' });
+    expect(() => readSettings({ S3_ENDPOINT: 'https://minio.plant.example:9000' }, 'h')).toThrow(
+      'S3_ENDPOINT https://minio.plant.example:9000 is not the local object store: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY',
+    );
+  });
+
   it('reads the networks proxyDHCP answers on', () => {
     expect(readSettings({}, 'h').dhcp.networks).toBeNull();
     expect(readSettings({ RELAY_DHCP_NETWORKS: '10.20.0.0/24, 10.30.4.1' }, 'h').dhcp.networks).toEqual([
@@ -121,6 +138,11 @@ describe('readSettings', () => {
     ['RELAY_HTTP_CONFIG_BURST', '0'],
     ['RELAY_HTTP_CONFIG_PER_MINUTE', '-1'],
     ['RELAY_HTTP_UNLIMITED_SOURCES', 'localhost'],
+    ['RELAY_METRICS_TOKEN', 'metrics'],
+    ['S3_ENDPOINT', 'http://10.20.0.9:9000'],
+    ['S3_ENDPOINT', 'minio:9000'],
+    ['S3_ACCESS_KEY_ID', 'relay'],
+    ['S3_SECRET_ACCESS_KEY', 'k3y'],
     ['RELAY_DHCP_NETWORKS', '10.20.0/24'],
     ['RELAY_DHCP_NETWORKS', '10.20.0.0/24/1'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {

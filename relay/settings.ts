@@ -1,6 +1,7 @@
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIP, isIPv4, isIPv6 } from 'node:net';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { secretWeakness } from '../functions/domain/secret-strength';
 import { allowedCpus } from './cpu-affinity';
 import type { TftpTransferSettings } from './tftp/server';
 
@@ -55,6 +56,8 @@ export interface RelaySettings {
     configPerMinute: number;
     /** Sources the limit does not apply to: the relay's own host (health checks, a local proxy). */
     unlimitedSources: Cidr[];
+    /** The bearer token /metrics asks for; undefined: /metrics is open. */
+    metricsToken: string | undefined;
   };
   /** Bytes of served files held in memory per process. */
   memoryCacheBytes: number;
@@ -76,6 +79,19 @@ export function addressSet(cidrs: Cidr[]): BlockList {
   const set = new BlockList();
   for (const c of cidrs) set.addSubnet(c.address, c.prefix, c.family);
   return set;
+}
+
+const loopback = addressSet([
+  { address: '127.0.0.0', prefix: 8, family: 'ipv4' },
+  { address: '::1', prefix: 128, family: 'ipv6' },
+]);
+
+/** Whether a URL's host name never leaves this machine (a loopback address, or localhost: RFC 6761). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
+  const family = isIP(host);
+  if (family) return loopback.check(host, family === 4 ? 'ipv4' : 'ipv6');
+  return host === 'localhost' || host.endsWith('.localhost');
 }
 
 type Env = Record<string, string | undefined>;
@@ -119,6 +135,43 @@ function cidrList(env: Env, name: string): Cidr[] | null {
     }
     return { address, prefix, family };
   });
+}
+
+/** A secret the operator chooses, strong enough to guard what it guards (the handler's rule). */
+function secret(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (!value) return undefined;
+  const weakness = secretWeakness(value);
+  if (weakness) throw new SettingsError(`${name} is too weak: ${weakness} (e.g. openssl rand -base64 32)`);
+  return value;
+}
+
+/**
+ * The object store. The local store's well-known credentials are used only where it runs, on
+ * this host: any other store without credentials of its own is refused, not tried with them.
+ */
+function objectStore(env: Env): RelaySettings['s3'] {
+  const endpoint = env.S3_ENDPOINT || 'http://127.0.0.1:4569';
+  const { S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey } = env;
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    throw new SettingsError(`S3_ENDPOINT: ${JSON.stringify(endpoint)} is not a URL`);
+  }
+  if (!accessKeyId !== !secretAccessKey) throw new SettingsError('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both or neither');
+  if (!accessKeyId && !isLoopbackHost(host)) {
+    throw new SettingsError(
+      `S3_ENDPOINT ${endpoint} is not the local object store: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (the local store's default credentials are used on this host only)`,
+    );
+  }
+  return {
+    endpoint,
+    bucket: env.S3_BUCKET || 'tandem-firmware',
+    region: env.S3_REGION || 'us-east-1',
+    accessKeyId: accessKeyId || 'S3RVER',
+    secretAccessKey: secretAccessKey || 'S3RVER',
+  };
 }
 
 function firstExternalIpv4(): string | null {
@@ -167,13 +220,7 @@ export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ow
     },
     bootDir: env.RELAY_BOOT_DIR || './boot',
     cacheDir: env.RELAY_CACHE_DIR || join('./data', `relay-${relayId.replace(/[^A-Za-z0-9._-]/g, '_')}`),
-    s3: {
-      endpoint: env.S3_ENDPOINT || 'http://127.0.0.1:4569',
-      bucket: env.S3_BUCKET || 'tandem-firmware',
-      region: env.S3_REGION || 'us-east-1',
-      accessKeyId: env.S3_ACCESS_KEY_ID || 'S3RVER',
-      secretAccessKey: env.S3_SECRET_ACCESS_KEY || 'S3RVER',
-    },
+    s3: objectStore(env),
     workers: integer(env, 'RELAY_WORKERS', Math.max(1, Math.min(cpus.length, 8)), 1, 64),
     cpus,
     cpuAffinity,
@@ -213,6 +260,7 @@ export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ow
         { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
         { address: '::1', prefix: 128, family: 'ipv6' },
       ],
+      metricsToken: secret(env, 'RELAY_METRICS_TOKEN'),
     },
     memoryCacheBytes: integer(env, 'RELAY_MEMORY_CACHE_MB', 512, 0, 65536) * 1024 * 1024,
     shutdownTimeoutMs: integer(env, 'RELAY_SHUTDOWN_TIMEOUT_MS', 30000, 0, 3600000),

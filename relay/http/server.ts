@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type BlockList, isIPv4 } from 'node:net';
@@ -34,11 +35,14 @@ export class HttpBootServer {
   /** /config and /boot.ipxe per source: each asks a handler, which an unauthenticated flood must not reach. */
   private readonly limiter: SourceRateLimiter | null;
   private readonly unlimited: BlockList;
+  /** sha256 of the token /metrics asks for (compared in constant time), or null: open. */
+  private readonly metricsToken: Buffer | null;
 
   constructor(private readonly deps: HttpBootDeps) {
     const { configBurst, configPerMinute, unlimitedSources } = deps.settings;
     this.limiter = configPerMinute > 0 ? new SourceRateLimiter(configBurst, configPerMinute) : null;
     this.unlimited = addressSet(unlimitedSources);
+    this.metricsToken = deps.settings.metricsToken ? sha256(deps.settings.metricsToken) : null;
     this.requests = deps.metrics.counter('relay_http_requests_total', 'HTTP requests by route and status.');
     this.bytes = deps.metrics.counter('relay_http_bytes_sent_total', 'File bytes sent over HTTP.');
     this.server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
@@ -89,6 +93,11 @@ export class HttpBootServer {
         return this.json(res, health.status, health.body);
       }
       case 'metrics': {
+        if (!this.mayReadMetrics(req)) {
+          return sendProblem(res, 401, 'unauthorized', 'Unauthorized', 'the relay’s metrics need its metrics token (Authorization: Bearer …)', {
+            'www-authenticate': 'Bearer realm="relay metrics"',
+          });
+        }
         const text = await this.deps.metricsText();
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
         res.end(text);
@@ -118,6 +127,12 @@ export class HttpBootServer {
     if (pathname.startsWith('/config/')) return 'config';
     if (pathname === '/boot.ipxe') return 'boot.ipxe';
     return 'file';
+  }
+
+  private mayReadMetrics(req: IncomingMessage): boolean {
+    if (!this.metricsToken) return true;
+    const [scheme, token] = (req.headers.authorization ?? '').split(' ');
+    return scheme?.toLowerCase() === 'bearer' && !!token && timingSafeEqual(sha256(token), this.metricsToken);
   }
 
   /** Answers 429 (and says so) when the request's source has used up its rate; files are never limited. */
@@ -243,3 +258,5 @@ export class HttpBootServer {
     stream.pipe(res);
   }
 }
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();

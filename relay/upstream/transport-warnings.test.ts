@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, transportWarnings } from './transport-warnings';
+import { isLoopbackHost } from '../settings';
+import { transportWarnings } from './transport-warnings';
 
 describe('how a relay reaches its handlers', () => {
   it('knows the hosts that never leave this machine', () => {

@@ -1,18 +1,4 @@
-import { isIP } from 'node:net';
-import { addressSet } from '../settings';
-
-const loopback = addressSet([
-  { address: '127.0.0.0', prefix: 8, family: 'ipv4' },
-  { address: '::1', prefix: 128, family: 'ipv6' },
-]);
-
-/** Whether a URL's host name never leaves this machine (a loopback address, or localhost: RFC 6761). */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[(.*)\]$/, '$1');
-  const family = isIP(host);
-  if (family) return loopback.check(host, family === 4 ? 'ipv4' : 'ipv6');
-  return host === 'localhost' || host.endsWith('.localhost');
-}
+import { isLoopbackHost } from '../settings';
 
 /**
  * What is insecure in how the relay reaches its handlers, in sentences for /healthz and the start
