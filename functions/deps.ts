@@ -1,5 +1,6 @@
 import type { Database } from '../db/database';
 import type { HandlerSettings } from './settings';
+import type { PeerFetch } from './sync/peer-client';
 
 /** Structured log: one JSON object a line. */
 export type Log = (entry: Record<string, unknown>) => void;
@@ -32,6 +33,10 @@ export interface AppDeps {
   /** The other server of the pair (TANDEM_PEER_URL) and a `peer` token it accepts (TANDEM_PEER_TOKEN). */
   peerUrl?: string;
   peerToken?: string;
+  /** How this server calls its peer: on Node trusting TANDEM_CA_FILE when set; the global fetch by default. */
+  peerFetch?: PeerFetch;
+  /** What a person should fix in the settings (a peer over plain http); /healthz shows it. */
+  warnings?: string[];
   /** Licence key, lease lifetime, grace period, lease view; defaults in licensingSettings. */
   licensing?: Partial<LicensingSettings>;
   /** Mounts a reference route for `npm run bench:config`; off in production. */
@@ -50,6 +55,7 @@ export function appDepsFrom(settings: HandlerSettings, db: Database, log: Log): 
     log,
     peerUrl: settings.peerUrl,
     peerToken: settings.peerToken,
+    warnings: settings.warnings,
     licensing: {
       publicKey: settings.licensePublicKey,
       leaseTtlSeconds: settings.leaseTtlSeconds,

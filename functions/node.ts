@@ -5,6 +5,7 @@ import { openDatabase } from '../db/client';
 import { createApp } from './app';
 import { appDepsFrom } from './deps';
 import { jsonLogger } from './log';
+import { fetchTrusting, httpsServing } from './node-transport';
 import { bootstrapAdminToken, bootstrapPeerToken } from './services/tokens';
 import { handlerSettings } from './settings';
 
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
 
   if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);
 
-  const deps = appDepsFrom(settings, db, log);
+  const deps = { ...appDepsFrom(settings, db, log), peerFetch: fetchTrusting(settings.caFile) };
+  for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
   const app = createApp(deps);
   const { identity, licensing, sync } = app.services;
   // Made once at first start, then read: what a licence binds this server to.
@@ -41,8 +43,9 @@ async function main(): Promise<void> {
   // Catch up with the peer at once, then on every tick; pokes carry writes in between.
   const stopSyncTimer = sync.startTimer(settings.syncIntervalMs);
   void sync.requestPull();
-  const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, (info) => {
-    log({ msg: 'listening', url: `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`, role: settings.role });
+  const scheme = settings.tls ? 'https' : 'http';
+  const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port, ...httpsServing(settings.tls) }, (info) => {
+    log({ msg: 'listening', url: `${scheme}://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`, role: settings.role });
   });
 
   let stopping = false;

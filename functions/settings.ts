@@ -3,6 +3,7 @@ import { DEFAULT_LEASE_TTL_SECONDS } from './domain/lease';
 import { DEFAULT_GRACE_DAYS, DEMO_LICENSE_PUBLIC_KEY, LEASE_TTL_LIMITS_SECONDS, MAX_GRACE_DAYS } from './domain/license';
 import { MIN_SECRET_LENGTH, secretWeakness } from './domain/secret-strength';
 import { fromBase64Url } from './domain/signing';
+import { isPlainHttpToAnotherMachine } from './domain/transport';
 
 export interface HandlerSettings {
   host: string;
@@ -17,6 +18,12 @@ export interface HandlerSettings {
   peerUrl?: string;
   /** TANDEM_PEER_TOKEN: the `peer` token both servers of a pair accept; strong, as the admin token. */
   peerToken?: string;
+  /** TANDEM_TLS_CERT_FILE and TANDEM_TLS_KEY_FILE (PEM): with both, the Node handler serves HTTPS. */
+  tls?: { certFile: string; keyFile: string };
+  /** TANDEM_CA_FILE (PEM): a plant's own CA, trusted besides the public CAs for the peer's certificate (Node). */
+  caFile?: string;
+  /** What a person should fix in these settings; /healthz and the start-up log repeat it. */
+  warnings: string[];
   benchReference: boolean;
   /** TANDEM_SYNC_INTERVAL_MS: the safety-net pull interval (pokes make writes travel at once). */
   syncIntervalMs: number;
@@ -53,6 +60,7 @@ export function handlerSettings(env: Env): HandlerSettings {
   if (!Number.isInteger(syncBatchSize) || syncBatchSize < 1 || syncBatchSize > 5000)
     throw new DomainError(400, 'invalid_setting', `TANDEM_SYNC_BATCH "${env.TANDEM_SYNC_BATCH}" must be a whole number from 1 to 5000.`);
   const licensePublicKey = licenseKeyOf(env);
+  const peerUrl = peerUrlOf(env);
   const leaseTtlSeconds = boundedNumber(env, 'TANDEM_LEASE_TTL_SECONDS', DEFAULT_LEASE_TTL_SECONDS, {
     ...LEASE_TTL_LIMITS_SECONDS,
     what: `a whole number of seconds from ${LEASE_TTL_LIMITS_SECONDS.min} (an hour) to ${LEASE_TTL_LIMITS_SECONDS.max} (30 days)`,
@@ -74,8 +82,11 @@ export function handlerSettings(env: Env): HandlerSettings {
     databaseAuthToken: env.DATABASE_AUTH_TOKEN || undefined,
     adminToken: strongSecret(env, 'TANDEM_ADMIN_TOKEN'),
     dataDir,
-    peerUrl: env.TANDEM_PEER_URL || undefined,
+    peerUrl,
     peerToken: strongSecret(env, 'TANDEM_PEER_TOKEN'),
+    tls: tlsFilesOf(env),
+    caFile: env.TANDEM_CA_FILE || undefined,
+    warnings: peerUrl && isPlainHttpToAnotherMachine(peerUrl) ? [plainHttpPeerWarning(peerUrl)] : [],
     benchReference: env.TANDEM_BENCH_REFERENCE === '1',
     syncIntervalMs,
     syncBatchSize,
@@ -102,6 +113,27 @@ function licenseKeyOf(env: Env): string | null {
       'TANDEM_LICENSE_PUBLIC_KEY is the demo key, whose private half is published with Tandem: anyone could sign a licence for it. Set your vendor\'s key, or TANDEM_DEMO=1 on a demo system.',
     );
   return configured;
+}
+
+function peerUrlOf(env: Env): string | undefined {
+  const url = env.TANDEM_PEER_URL;
+  if (!url) return undefined;
+  if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url))
+    throw new DomainError(400, 'invalid_setting', `TANDEM_PEER_URL "${url}" must be the other server's https:// (or, on this machine, http://) URL.`);
+  return url;
+}
+
+/** A peer reached in the clear sees its token and every configuration change read on the way. */
+const plainHttpPeerWarning = (url: string) =>
+  `peer_plain_http: TANDEM_PEER_URL ${url} is plain http to another machine: the peer token and every configuration change travel readable on the network. Serve the peer over HTTPS (TANDEM_TLS_CERT_FILE, TANDEM_TLS_KEY_FILE) and give its https:// URL, with TANDEM_CA_FILE for a plant's own CA.`;
+
+function tlsFilesOf(env: Env): HandlerSettings['tls'] {
+  const certFile = env.TANDEM_TLS_CERT_FILE;
+  const keyFile = env.TANDEM_TLS_KEY_FILE;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile)
+    throw new DomainError(400, 'invalid_setting', 'TANDEM_TLS_CERT_FILE and TANDEM_TLS_KEY_FILE go together: set both (PEM files) to serve HTTPS, or neither.');
+  return { certFile, keyFile };
 }
 
 /** A token given in the environment, refused when weak: it opens the API to whoever guesses it. The message never repeats it. */

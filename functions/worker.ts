@@ -47,6 +47,7 @@ async function start(env: Env): Promise<TandemApp> {
     log({ level: 'warn', msg: 'TANDEM_ADMIN_TOKEN is not set: no bootstrap admin token; set it with `wrangler secret put TANDEM_ADMIN_TOKEN`' });
   }
   if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);
+  for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
   log({ msg: 'started', role: settings.role });
   return createApp(appDepsFrom(settings, db, log));
 }

@@ -23,7 +23,8 @@ export function mountHealth(app: OpenAPIHono<AppEnv>, table: RouteTable, metrics
         const version = await schemaVersion(db.client);
         // Licence trouble is a warning, not ill health: relays keep using this server while an admin acts.
         const license = await c.var.services.licensing.health();
-        return c.json({ status: 'ok', serverId, role, schemaVersion: version, database: 'ok', license, warnings: license.warnings });
+        const warnings = [...(c.var.deps.warnings ?? []), ...license.warnings];
+        return c.json({ status: 'ok', serverId, role, schemaVersion: version, database: 'ok', license, warnings });
       } catch (err) {
         return c.json({ status: 'unavailable', serverId, role, schemaVersion: null, database: 'unreachable', detail: String((err as Error).message ?? err) }, 503);
       }

@@ -70,7 +70,7 @@ export class Pair {
 
   async client(): Promise<PeerClient> {
     const self = await this.identity();
-    return peerClient(this.peer!, { serverId: self.serverId, schemaVersion: self.schemaVersion });
+    return peerClient(this.peer!, { serverId: self.serverId, schemaVersion: self.schemaVersion }, this.deps.peerFetch);
   }
 
   async paused(): Promise<boolean> {

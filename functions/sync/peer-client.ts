@@ -25,15 +25,18 @@ export class PeerError extends Error {
   }
 }
 
+/** The fetch the client calls the peer with: on Node one that trusts the plant's CA (TANDEM_CA_FILE). */
+export type PeerFetch = (url: string, init: RequestInit) => Promise<Response>;
+
 const TIMEOUTS = { page: 30_000, snapshot: 120_000, poke: 2_000, probe: 2_000, pullAndWait: 120_000 };
 
 /** The sync API of the other server, over fetch (the same on Node and on Workers). */
-export function peerClient(peer: PeerEndpoint, caller: Caller) {
+export function peerClient(peer: PeerEndpoint, caller: Caller, send: PeerFetch = (url, init) => fetch(url, init)) {
   const base = peer.url.replace(/\/+$/, '');
   const request = async (method: string, path: string, timeoutMs: number): Promise<unknown> => {
     let res: Response;
     try {
-      res = await fetch(base + path, {
+      res = await send(base + path, {
         method,
         headers: {
           authorization: `Bearer ${peer.token}`,
@@ -91,7 +94,7 @@ export function peerClient(peer: PeerEndpoint, caller: Caller) {
     pokeAndWait: async (): Promise<Record<string, unknown>> => (await request('POST', '/api/v1/sync/poke?wait=true', TIMEOUTS.pullAndWait)) as Record<string, unknown>,
     healthy: async (): Promise<boolean> => {
       try {
-        const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(TIMEOUTS.probe) });
+        const res = await send(`${base}/healthz`, { signal: AbortSignal.timeout(TIMEOUTS.probe) });
         await res.body?.cancel();
         return res.ok;
       } catch {

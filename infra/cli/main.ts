@@ -1,9 +1,12 @@
 /**
  * The operator's CLI: a thin client of the admin API. It talks to TANDEM_URL
  * (default http://127.0.0.1:8787) with TANDEM_TOKEN (default: the bootstrap
- * token file of the local system).
+ * token file of the local system), checking an https:// handler's certificate
+ * against the public CAs and TANDEM_CA_FILE when set (a plant's own CA).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isPlainHttpToAnotherMachine } from '../../functions/domain/transport';
+import { fetchTrusting } from '../../functions/node-transport';
 
 const usage = `usage: npx tandem <command>
 
@@ -25,7 +28,8 @@ const usage = `usage: npx tandem <command>
   revert <change-id> [force]     undo a change by writing its inverse
   api <METHOD> <path> [json]     any API call, e.g. api GET /api/v1/groups
 
-environment: TANDEM_URL (http://127.0.0.1:8787), TANDEM_TOKEN (default: ./data/primary-admin-token)`;
+environment: TANDEM_URL (http://127.0.0.1:8787), TANDEM_TOKEN (default: ./data/primary-admin-token),
+             TANDEM_CA_FILE (PEM: a plant's own CA, trusted besides the public ones)`;
 
 const baseUrl = (process.env.TANDEM_URL ?? 'http://127.0.0.1:8787').replace(/\/$/, '');
 
@@ -41,16 +45,40 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+function trustedFetch() {
+  try {
+    return fetchTrusting(process.env.TANDEM_CA_FILE || undefined);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+const send = trustedFetch();
+
+/** fetch says "fetch failed"; the cause says why (a refused connection, a certificate it does not trust). */
+function whyNoAnswer(err: unknown): string {
+  const cause = (err as { cause?: { message?: string; code?: string } }).cause;
+  return cause?.message ? `${cause.message}${cause.code ? ` (${cause.code})` : ''}` : String((err as Error).message ?? err);
+}
+
+let warnedPlainHttp = false;
+/** Said once, on stderr: the token is about to cross the network readable by anyone on the way. */
+function warnIfPlainHttp(url: string): void {
+  if (warnedPlainHttp || !isPlainHttpToAnotherMachine(url)) return;
+  warnedPlainHttp = true;
+  console.error(`tandem: warning: sending the API token over plain http to ${url}, another machine: anyone on the network can read it. Use the handler's https:// URL (and TANDEM_CA_FILE for a plant's own CA).`);
+}
+
 async function call(method: string, path: string, body?: unknown, url = baseUrl): Promise<unknown> {
   let res: Response;
+  warnIfPlainHttp(url);
   try {
-    res = await fetch(url + path, {
+    res = await send(url + path, {
       method,
       headers: { authorization: `Bearer ${token()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    fail(`${url} does not answer (${(err as Error).message})`);
+    fail(`${url} does not answer (${whyNoAnswer(err)})`);
   }
   const text = await res.text();
   const parsed = text ? JSON.parse(text) : null;
@@ -72,10 +100,10 @@ async function main(args: string[]) {
       const urls = (process.env.TANDEM_URLS ?? baseUrl).split(',');
       for (const url of urls) {
         try {
-          const res = await fetch(`${url.replace(/\/$/, '')}/healthz`);
+          const res = await send(`${url.replace(/\/$/, '')}/healthz`, {});
           console.log(`${url}  ${res.status}  ${await res.text()}`);
         } catch (err) {
-          console.log(`${url}  down  ${(err as Error).message}`);
+          console.log(`${url}  down  ${whyNoAnswer(err)}`);
         }
       }
       return;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main as licenseTool } from '../../infra/license/cli';
 import { apiClient, startHandler, type HandlerProcess } from '../support/handler';
+import { logEntries } from '../support/handlers-per-test';
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
@@ -28,13 +29,8 @@ describe('secrets at rest and in logs', () => {
 
     expect(modeOf(dataDir)).toBe('700');
     for (const file of ['private.db', 'private.db-wal', 'private.db-shm', 'private-admin-token']) expect([file, modeOf(join(dataDir, file))]).toEqual([file, '600']);
-    const log = h.output();
-    expect(log).not.toContain(token);
-    const created = log
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line))
-      .find((entry) => /created the bootstrap admin token/.test(entry.msg));
+    expect(h.output()).not.toContain(token);
+    const created = logEntries(h).find((entry) => /created the bootstrap admin token/.test(String(entry.msg)));
     expect(created).toMatchObject({ file: tokenFile });
     expect(created).not.toHaveProperty('adminToken');
   });

@@ -1,22 +1,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_LICENSE_PUBLIC_KEY } from '../../functions/domain/license';
 import { DEMO_PRIVATE_KEY_FILE } from '../../infra/demo/install-demo-license';
 import { issueLicense } from '../../infra/license/issue';
 import { repoRoot } from '../../infra/local/processes';
-import { apiClient, createToken, startHandler, type ApiClient, type HandlerProcess } from '../support/handler';
+import { apiClient, createToken, type ApiClient, type HandlerProcess } from '../support/handler';
+import { handlersPerTest, logEntries } from '../support/handlers-per-test';
 import { testMac } from '../support/licensing';
 
-const started: HandlerProcess[] = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((h) => h.stop()));
-});
-async function handler(env: Record<string, string>) {
-  const h = await startHandler({ env });
-  started.push(h);
-  return h;
-}
+const handler = handlersPerTest();
 
 /** What anyone can make with the private key that ships in infra/demo/: a licence for a million terminals. */
 async function demoSignedLicence(admin: ApiClient) {
@@ -28,13 +21,7 @@ async function demoSignedLicence(admin: ApiClient) {
 }
 
 /** The start-up log line that tells the licensing state. */
-const licensingLine = (h: HandlerProcess) =>
-  h
-    .output()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line))
-    .find((entry) => entry.msg === 'licensing');
+const licensingLine = (h: HandlerProcess) => logEntries(h).find((entry) => entry.msg === 'licensing') as { warnings: string[] };
 
 describe('the demo licence key', () => {
   it('is refused by a handler without TANDEM_LICENSE_PUBLIC_KEY, which runs in demo mode only (one server, 5 terminals)', async () => {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fetchTrusting } from '../../functions/node-transport';
+import type { PeerFetch } from '../../functions/sync/peer-client';
 import { jsonClient } from './json-client';
 import { freePort } from './ports';
 import { startNodeScript, waitFor, type Started } from '../../infra/local/processes';
@@ -28,15 +30,17 @@ export async function startHandler(options: { env?: Record<string, string>; data
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tandem-handler-'));
   const port = options.port ?? (await freePort());
   const adminToken = options.env?.TANDEM_ADMIN_TOKEN ?? `tdm_test_admin_${port}_${randomUUID()}`;
-  const env = { HOST: '127.0.0.1', PORT: String(port), TANDEM_DATA_DIR: dataDir, TANDEM_ADMIN_TOKEN: adminToken, TANDEM_DEMO: '1', ...options.env };
+  const env: Record<string, string> = { HOST: '127.0.0.1', PORT: String(port), TANDEM_DATA_DIR: dataDir, TANDEM_ADMIN_TOKEN: adminToken, TANDEM_DEMO: '1', ...options.env };
   const started = startNodeScript('functions/node.ts', env);
-  const url = `http://127.0.0.1:${port}`;
+  // Over HTTPS when given a certificate, which (self-signed in tests) is its own CA.
+  const url = `${env.TANDEM_TLS_CERT_FILE ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const probe = fetchTrusting(env.TANDEM_TLS_CERT_FILE);
   const exitedEarly = started.exited.then((code) => {
     throw new Error(`handler exited (code ${code}) before it was healthy; output:\n${started.output()}`);
   });
   await Promise.race([
     exitedEarly,
-    waitFor(async () => (await fetch(`${url}/healthz`)).ok, () => `handler on ${url} to be healthy; output:\n${started.output()}`),
+    waitFor(async () => (await probe(`${url}/healthz`, {})).ok, () => `handler on ${url} to be healthy; output:\n${started.output()}`),
   ]).catch((err) => {
     started.signal('SIGKILL');
     throw err;
@@ -62,9 +66,9 @@ export async function startHandler(options: { env?: Record<string, string>; data
   return handle;
 }
 
-/** The admin API of a handler at baseUrl, called with one token. */
-export function apiClient(baseUrl: string, token: string) {
-  return apiClientOver(jsonClient((path, init) => fetch(baseUrl + path, init)), token);
+/** The admin API of a handler at baseUrl, called with one token (through `send`: a fetch that trusts a test CA). */
+export function apiClient(baseUrl: string, token: string, send: PeerFetch = fetch) {
+  return apiClientOver(jsonClient((path, init) => send(baseUrl + path, init)), token);
 }
 
 /** The same calls over any JSON client: a socket, or an in-process app's `request`. */

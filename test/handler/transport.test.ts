@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { fetchTrusting } from '../../functions/node-transport';
+import { repoRoot } from '../../infra/local/processes';
+import { apiClient } from '../support/handler';
+import { handlersPerTest, logEntries } from '../support/handlers-per-test';
+import { freePort } from '../support/ports';
+import { selfSignedCertificate } from '../support/tls';
+
+const run = promisify(execFile);
+const handler = handlersPerTest();
+
+const tandem = (env: Record<string, string>, ...args: string[]) => run('node', ['infra/cli/tandem.mjs', ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+
+describe('transport between the servers of a pair, and from the CLI', () => {
+  it('a handler serves HTTPS with TANDEM_TLS_CERT_FILE and TANDEM_TLS_KEY_FILE; its peer accepts the certificate only with TANDEM_CA_FILE', async () => {
+    const tls = await selfSignedCertificate();
+    const peerToken = `tdm_test_tls_peer_${randomUUID()}`;
+    const a = await handler({ TANDEM_SERVER_ID: 'tls-a', TANDEM_PEER_TOKEN: peerToken, TANDEM_TLS_CERT_FILE: tls.certFile, TANDEM_TLS_KEY_FILE: tls.keyFile });
+    expect(a.url).toMatch(/^https:/);
+    expect(logEntries(a)).toContainEqual(expect.objectContaining({ msg: 'listening', url: a.url }));
+    const trusting = fetchTrusting(tls.certFile);
+    const adminA = apiClient(a.url, a.adminToken, trusting);
+    expect((await adminA.post('/api/v1/terminals', { mac: 'aa:bb:cc:0b:00:01', name: 'over-tls' })).status).toBe(201);
+
+    const peerOf = { TANDEM_ROLE: 'secondary', TANDEM_PEER_URL: a.url, TANDEM_PEER_TOKEN: peerToken };
+    const untrusting = await handler({ TANDEM_SERVER_ID: 'tls-b', ...peerOf });
+    const refused = (await apiClient(untrusting.url, untrusting.adminToken).get('/api/v1/sync/status')).body;
+    expect(refused.peer).toMatchObject({ reachable: false, error: { code: 'peer_unreachable', detail: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY/) } });
+
+    const b = await handler({ TANDEM_SERVER_ID: 'tls-c', ...peerOf, TANDEM_CA_FILE: tls.certFile });
+    const adminB = apiClient(b.url, b.adminToken);
+    expect((await adminB.get('/api/v1/sync/status')).body.peer).toMatchObject({ reachable: true, serverId: 'tls-a', error: null });
+    await adminB.post('/api/v1/sync/run', {});
+    expect((await adminB.get('/api/v1/terminals?mac=aa:bb:cc:0b:00:01')).body.items).toEqual([expect.objectContaining({ name: 'over-tls' })]);
+
+    // The CLI: the same certificate check, the same CA setting.
+    const cli = { TANDEM_URL: a.url, TANDEM_TOKEN: a.adminToken };
+    await expect(tandem(cli, 'terminals')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/does not answer \(.*(SELF_SIGNED|UNABLE_TO_VERIFY)/) });
+    const listed = await tandem({ ...cli, TANDEM_CA_FILE: tls.certFile }, 'terminals');
+    expect(listed.stdout).toMatch(/aa:bb:cc:0b:00:01\s+over-tls/);
+    expect(listed.stderr).toBe('');
+  });
+
+  it('a handler whose TANDEM_PEER_URL is plain http to another machine says so in /healthz and in its log at start', async () => {
+    // Configured only: without TANDEM_PEER_TOKEN the handler never calls it, so nothing leaves loopback.
+    const peerUrl = 'http://198.51.100.7:8787';
+    const h = await handler({ TANDEM_PEER_URL: peerUrl });
+    const warning = expect.stringMatching(/^peer_plain_http: TANDEM_PEER_URL http:\/\/198\.51\.100\.7:8787 is plain http to another machine/);
+    const health = await (await fetch(`${h.url}/healthz`, { signal: AbortSignal.timeout(5000) })).json();
+    expect(health.warnings).toContainEqual(warning);
+    expect(logEntries(h)).toContainEqual(expect.objectContaining({ level: 'warn', msg: warning }));
+
+    // A peer on this machine over http is fine.
+    const local = await handler({ TANDEM_PEER_URL: `http://127.0.0.1:${await freePort()}` });
+    expect((await (await fetch(`${local.url}/healthz`)).json()).warnings).not.toContainEqual(expect.stringMatching(/^peer_plain_http/));
+  });
+
+  // This machine's own address on its network: another machine as far as the URL tells, yet the
+  // kernel delivers it locally, so nothing leaves the machine; nothing listens there, so the CLI
+  // is refused at once.
+  const ownAddress = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+  it.skipIf(!ownAddress)('the CLI warns on stderr before it sends a token over plain http to another machine', async () => {
+    const cli = { TANDEM_URL: `http://${ownAddress}:${await freePort()}`, TANDEM_TOKEN: `tdm_${randomUUID()}` };
+    const failed = await tandem(cli, 'terminals').catch((err: { code: number; stderr: string }) => err);
+    expect(failed).toMatchObject({ code: 2 });
+    expect(failed.stderr).toMatch(/^tandem: warning: sending the API token over plain http to http:\/\/[\d.]+:\d+, another machine/);
+    expect(failed.stderr).toContain('does not answer');
+  });
+});
