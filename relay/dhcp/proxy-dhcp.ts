@@ -26,7 +26,9 @@ export interface ProxyDhcpOptions extends PxeSettings {
  */
 export class ProxyDhcpServer {
   private sockets: Socket[] = [];
-  private served: BlockList | null = null;
+  /** Where unicast answers may go. */
+  private readonly served: BlockList;
+  private readonly networks: string[];
   private readonly answered: Counter;
   private readonly ignored: Counter;
 
@@ -37,18 +39,19 @@ export class ProxyDhcpServer {
   ) {
     this.answered = metrics.counter('relay_dhcp_replies_total', 'proxyDHCP answers sent, by port and client kind.');
     this.ignored = metrics.counter('relay_dhcp_ignored_total', 'DHCP datagrams not answered, by reason (oversized, malformed, not_pxe, off_network).');
+    const own = interfaceNetwork(options.address, networkInterfaces());
+    const networks = options.networks ?? (own ? [own] : null);
+    if (!networks) {
+      throw new Error(`proxyDHCP: the advertised address ${options.address} is on no interface of this host; set RELAY_DHCP_NETWORKS to the networks it serves`);
+    }
+    this.served = addressSet(networks);
+    this.networks = networks.map((n) => `${n.address}/${n.prefix}`);
   }
 
   async listen(): Promise<{ dhcpPort: number; pxePort: number; networks: string[] }> {
-    const own = interfaceNetwork(this.options.address, networkInterfaces());
-    const networks = this.options.networks ?? (own ? [own] : null);
-    if (!networks) {
-      throw new Error(`proxyDHCP: the advertised address ${this.options.address} is on no interface of this host; set RELAY_DHCP_NETWORKS to the networks it serves`);
-    }
-    this.served = addressSet(networks);
     const dhcp = await this.bind(this.options.dhcpPort, 'dhcp');
     const pxe = await this.bind(this.options.pxePort, 'pxe');
-    return { dhcpPort: dhcp.address().port, pxePort: pxe.address().port, networks: networks.map((n) => `${n.address}/${n.prefix}`) };
+    return { dhcpPort: dhcp.address().port, pxePort: pxe.address().port, networks: this.networks };
   }
 
   async close(): Promise<void> {
@@ -86,7 +89,7 @@ export class ProxyDhcpServer {
       this.ignored.inc({ reason: 'not_pxe' });
       return;
     }
-    const to = replyDestination(role, reply, remote, this.options, this.served!);
+    const to = replyDestination(role, reply, remote, this.options, this.served);
     if ('refused' in to) {
       this.ignored.inc({ reason: to.refused });
       return;
