@@ -48,13 +48,15 @@ const healthy = (url: string) => waitFor(async () => (await fetch(url)).ok, () =
 /**
  * The local system's tokens, made once and kept (0600) under the data folder: one
  * admin token for both servers, the peer token each server accepts from the
- * other, and the relays' token. Only their hashes go into the databases.
+ * other, and a token per relay (a handler knows a relay by its token's name). Only their hashes
+ * go into the databases.
  */
-function localSecrets(): { admin: string; peer: string; relay: string } {
+function localSecrets(): { admin: string; peer: string; relays: Record<string, string> } {
   const file = join(dataDir, 'local-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  const secrets = { admin: process.env.TANDEM_ADMIN_TOKEN || generateToken(), peer: generateToken(), relay: generateToken() };
-  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<ReturnType<typeof localSecrets>>) : {};
+  const secrets = { admin: saved.admin ?? (process.env.TANDEM_ADMIN_TOKEN || generateToken()), peer: saved.peer ?? generateToken(), relays: { ...saved.relays } };
+  for (const r of relays) secrets.relays[r.id] ??= generateToken();
+  if (JSON.stringify(secrets) !== JSON.stringify(saved)) writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
   return secrets;
 }
 
@@ -107,7 +109,7 @@ async function main() {
   // Tokens are per server: register the shared ones on both before anything else.
   for (const api of [primary, secondary]) {
     await ensureToken(api, 'peer', 'local-peer', secrets.peer);
-    await ensureToken(api, 'relay', 'local-relays', secrets.relay);
+    for (const r of relays) await ensureToken(api, 'relay', r.id, secrets.relays[r.id]);
   }
 
   const demo = await seedDemoData(primary, s3);
@@ -130,7 +132,7 @@ async function main() {
     launch(r.id, 'relay/main.ts', {
       RELAY_ID: r.id,
       RELAY_HANDLERS: `${handlers.primary.url},${handlers.secondary.url}`,
-      RELAY_TOKEN: secrets.relay,
+      RELAY_TOKEN: secrets.relays[r.id],
       RELAY_HOST: '127.0.0.1',
       RELAY_TFTP_PORT: String(r.tftpPort),
       RELAY_HTTP_PORT: String(r.httpPort),
