@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 /** What the relay reads of a handler's answer (Node's Response and undici's both are one). */
 export interface HandlerResponse {
@@ -34,10 +35,7 @@ export async function handlerFetch(caFile: string | undefined): Promise<HandlerF
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`RELAY_CA_FILE: ${caFile} holds no PEM certificate`);
   // undici's fetch with undici's Agent: Node's own fetch is another undici version, and a dispatcher
-  // from one version does not always work with the other's fetch. Loaded only when a CA is set.
-  const undici = await import('undici').catch(() => {
-    throw new Error('RELAY_CA_FILE needs the undici package (npm install undici)');
-  });
-  const dispatcher = new undici.Agent({ connect: { ca: [...rootCertificates, pem] } });
-  return (url, init) => undici.fetch(url, { ...init, dispatcher });
+  // from one version does not always work with the other's fetch.
+  const dispatcher = new Agent({ connect: { ca: [...rootCertificates, pem] } });
+  return (url, init) => undiciFetch(url, { ...init, dispatcher });
 }
