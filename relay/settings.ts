@@ -1,4 +1,5 @@
-import { BlockList, isIP, isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { isLoopbackHost } from '../functions/domain/transport';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { secretWeakness } from '../functions/domain/secret-strength';
@@ -81,18 +82,6 @@ export function addressSet(cidrs: Cidr[]): BlockList {
   return set;
 }
 
-const loopback = addressSet([
-  { address: '127.0.0.0', prefix: 8, family: 'ipv4' },
-  { address: '::1', prefix: 128, family: 'ipv6' },
-]);
-
-/** Whether a URL's host name never leaves this machine (a loopback address, or localhost: RFC 6761). */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[(.*)\]$/, '$1');
-  const family = isIP(host);
-  if (family) return loopback.check(host, family === 4 ? 'ipv4' : 'ipv6');
-  return host === 'localhost' || host.endsWith('.localhost');
-}
 
 type Env = Record<string, string | undefined>;
 

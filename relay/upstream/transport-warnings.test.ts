@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost } from '../settings';
+import { isLoopbackHost } from '../../functions/domain/transport';
 import { transportWarnings } from './transport-warnings';
 
 describe('how a relay reaches its handlers', () => {

@@ -1,4 +1,4 @@
-import { isLoopbackHost } from '../settings';
+import { isLoopbackHost } from '../../functions/domain/transport';
 
 /**
  * What is insecure in how the relay reaches its handlers, in sentences for /healthz and the start
