@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchTrusting } from '../../functions/node-transport';
 import { repoRoot } from '../../infra/local/processes';
-import { apiClient } from '../support/handler';
+import { apiClient, startHandler, type HandlerProcess } from '../support/handler';
 import { handlersPerTest, logEntries } from '../support/handlers-per-test';
 import { freePort } from '../support/ports';
 import { selfSignedCertificate } from '../support/tls';
@@ -16,28 +16,34 @@ const handler = handlersPerTest();
 const tandem = (env: Record<string, string>, ...args: string[]) => run('node', ['infra/cli/tandem.mjs', ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
 
 describe('transport between the servers of a pair, and from the CLI', () => {
+  // One handler over HTTPS with a self-signed certificate, its own CA.
+  let tls: { certFile: string; keyFile: string };
+  let a: HandlerProcess;
+  const peerToken = `tdm_test_tls_peer_${randomUUID()}`;
+  beforeAll(async () => {
+    tls = await selfSignedCertificate();
+    a = await startHandler({ env: { TANDEM_SERVER_ID: 'tls-a', TANDEM_PEER_TOKEN: peerToken, TANDEM_TLS_CERT_FILE: tls.certFile, TANDEM_TLS_KEY_FILE: tls.keyFile } });
+    const made = await apiClient(a.url, a.adminToken, fetchTrusting(tls.certFile)).post('/api/v1/terminals', { mac: 'aa:bb:cc:0b:00:01', name: 'over-tls' });
+    if (made.status !== 201) throw new Error(`creating a terminal over HTTPS: ${made.status}`);
+  });
+  afterAll(() => a?.stop());
+
   it('a handler serves HTTPS with TANDEM_TLS_CERT_FILE and TANDEM_TLS_KEY_FILE; its peer accepts the certificate only with TANDEM_CA_FILE', async () => {
-    const tls = await selfSignedCertificate();
-    const peerToken = `tdm_test_tls_peer_${randomUUID()}`;
-    const a = await handler({ TANDEM_SERVER_ID: 'tls-a', TANDEM_PEER_TOKEN: peerToken, TANDEM_TLS_CERT_FILE: tls.certFile, TANDEM_TLS_KEY_FILE: tls.keyFile });
     expect(a.url).toMatch(/^https:/);
     expect(logEntries(a)).toContainEqual(expect.objectContaining({ msg: 'listening', url: a.url }));
-    const trusting = fetchTrusting(tls.certFile);
-    const adminA = apiClient(a.url, a.adminToken, trusting);
-    expect((await adminA.post('/api/v1/terminals', { mac: 'aa:bb:cc:0b:00:01', name: 'over-tls' })).status).toBe(201);
 
     const peerOf = { TANDEM_ROLE: 'secondary', TANDEM_PEER_URL: a.url, TANDEM_PEER_TOKEN: peerToken };
-    const untrusting = await handler({ TANDEM_SERVER_ID: 'tls-b', ...peerOf });
+    const [untrusting, b] = await Promise.all([handler({ TANDEM_SERVER_ID: 'tls-b', ...peerOf }), handler({ TANDEM_SERVER_ID: 'tls-c', ...peerOf, TANDEM_CA_FILE: tls.certFile })]);
     const refused = (await apiClient(untrusting.url, untrusting.adminToken).get('/api/v1/sync/status')).body;
     expect(refused.peer).toMatchObject({ reachable: false, error: { code: 'peer_unreachable', detail: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY/) } });
 
-    const b = await handler({ TANDEM_SERVER_ID: 'tls-c', ...peerOf, TANDEM_CA_FILE: tls.certFile });
     const adminB = apiClient(b.url, b.adminToken);
     expect((await adminB.get('/api/v1/sync/status')).body.peer).toMatchObject({ reachable: true, serverId: 'tls-a', error: null });
     await adminB.post('/api/v1/sync/run', {});
     expect((await adminB.get('/api/v1/terminals?mac=aa:bb:cc:0b:00:01')).body.items).toEqual([expect.objectContaining({ name: 'over-tls' })]);
+  });
 
-    // The CLI: the same certificate check, the same CA setting.
+  it('the CLI checks the handler\'s certificate, against TANDEM_CA_FILE as the handler does', async () => {
     const cli = { TANDEM_URL: a.url, TANDEM_TOKEN: a.adminToken };
     await expect(tandem(cli, 'terminals')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/does not answer \(.*(SELF_SIGNED|UNABLE_TO_VERIFY)/) });
     const listed = await tandem({ ...cli, TANDEM_CA_FILE: tls.certFile }, 'terminals');
