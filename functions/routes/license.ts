@@ -188,7 +188,7 @@ async function licenseView(deps: AppDeps, licensing: Licensing) {
 async function peerUsage(deps: AppDeps): Promise<Usage | null> {
   if (!deps.peerUrl || !deps.peerToken) return null;
   try {
-    const res = await fetch(new URL('/api/v1/license/usage', deps.peerUrl), {
+    const res = await (deps.peerFetch ?? fetch)(String(new URL('/api/v1/license/usage', deps.peerUrl)), {
       headers: { authorization: `Bearer ${deps.peerToken}` },
       signal: AbortSignal.timeout(1500),
     });
