@@ -1,47 +1,18 @@
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatHlc } from '../../functions/domain/hlc';
 import { applyChanges } from '../../functions/sync/apply';
+import { formatHlc } from '../../functions/domain/hlc';
 import type { WireChange } from '../../functions/sync/wire';
 import { inProcessHandler } from '../support/in-process';
 import { licensedInProcess, licensePayload, testVendor } from '../support/licensing';
 import { freePort } from '../support/ports';
+import { terminalState, wireChange } from '../support/wire-changes';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 type InProcess = Awaited<ReturnType<typeof inProcessHandler>>;
 
-const terminalState = (id: string, mac: string, name: string, at = '2026-01-01T00:00:00.000Z') => ({
-  id,
-  version: 1,
-  createdAt: at,
-  updatedAt: at,
-  mac,
-  name,
-  groupId: null,
-  hardwareModel: null,
-  videoResolution: null,
-  firmwarePackageId: null,
-  displayClientIds: null,
-  options: null,
-});
-
-let seq = 0;
-const change = (entity: string, after: Record<string, unknown> | null, recordId = String(after?.id)): WireChange => ({
-  seq: ++seq,
-  changeId: crypto.randomUUID(),
-  entity,
-  recordId,
-  operation: after ? 'create' : 'delete',
-  before: null,
-  after,
-  hlc: formatHlc({ wall: 1_790_000_000_000 + seq, counter: 0, node: 'elsewhere' }),
-  origin: 'elsewhere',
-  baseChangeId: null,
-  actor: 'admin:test',
-  at: new Date(1_790_000_000_000 + seq).toISOString(),
-  revertOf: null,
-});
+const change = (entity: string, after: Record<string, unknown> | null, recordId?: string) => wireChange(entity, after, { recordId });
 
 describe('the sync API between peers', () => {
   let h: InProcess;

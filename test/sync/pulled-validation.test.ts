@@ -2,48 +2,19 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaVersion } from '../../db/database';
-import { formatHlc } from '../../functions/domain/hlc';
 import { applyChanges } from '../../functions/sync/apply';
 import type { WireChange } from '../../functions/sync/wire';
 import { inProcessHandler } from '../support/in-process';
 import { freePort } from '../support/ports';
+import { terminalState, wireChange } from '../support/wire-changes';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 type InProcess = Awaited<ReturnType<typeof inProcessHandler>>;
 
 const AT = '2026-06-01T00:00:00.000Z';
-const terminal = (mac: string, name: string, extra: Record<string, unknown> = {}) => ({
-  id: crypto.randomUUID(),
-  version: 1,
-  createdAt: AT,
-  updatedAt: AT,
-  mac,
-  name,
-  groupId: null,
-  hardwareModel: null,
-  videoResolution: null,
-  firmwarePackageId: null,
-  displayClientIds: null,
-  options: null,
-  ...extra,
-});
-
-let seq = 0;
-const change = (entity: string, after: Record<string, unknown> | null, recordId = String(after?.id), wall = Date.now() - 60_000): WireChange => ({
-  seq: ++seq,
-  changeId: crypto.randomUUID(),
-  entity,
-  recordId,
-  operation: after ? 'create' : 'delete',
-  before: null,
-  after,
-  hlc: formatHlc({ wall: wall + seq, counter: 0, node: 'elsewhere' }),
-  origin: 'elsewhere',
-  baseChangeId: null,
-  actor: 'admin:someone',
-  at: AT,
-});
+const terminal = (mac: string, name: string, extra: Record<string, unknown> = {}) => terminalState(crypto.randomUUID(), mac, name, AT, extra);
+const change = (entity: string, after: Record<string, unknown> | null, recordId?: string, wall = Date.now() - 60_000) => wireChange(entity, after, { recordId, wall });
 
 describe('a change pulled from the peer passes the rules of an API write', () => {
   let h: InProcess;
