@@ -29,11 +29,14 @@ export class PeerError extends Error {
 export type PeerFetch = (url: string, init: RequestInit) => Promise<Response>;
 
 const TIMEOUTS = { page: 30_000, snapshot: 120_000, poke: 2_000, probe: 2_000, pullAndWait: 120_000 };
+const MiB = 1024 * 1024;
+/** The largest answer read from the peer: a page of 5,000 changes, a snapshot of a large plant; anything else is small. */
+export const ANSWER_LIMITS = { page: 64 * MiB, snapshot: 512 * MiB, other: 1 * MiB };
 
 /** The sync API of the other server, over fetch (the same on Node and on Workers). */
-export function peerClient(peer: PeerEndpoint, caller: Caller, send: PeerFetch = (url, init) => fetch(url, init)) {
+export function peerClient(peer: PeerEndpoint, caller: Caller, send: PeerFetch = (url, init) => fetch(url, init), limits = ANSWER_LIMITS) {
   const base = peer.url.replace(/\/+$/, '');
-  const request = async (method: string, path: string, timeoutMs: number): Promise<unknown> => {
+  const request = async (method: string, path: string, timeoutMs: number, maxBytes = limits.other): Promise<unknown> => {
     let res: Response;
     try {
       res = await send(base + path, {
@@ -49,7 +52,10 @@ export function peerClient(peer: PeerEndpoint, caller: Caller, send: PeerFetch =
       const cause = (err as { cause?: { code?: string } })?.cause?.code;
       throw new PeerError('peer_unreachable', `The peer at ${base} does not answer (${cause ?? (err as Error)?.name ?? 'error'}).`);
     }
-    const text = await res.text().catch(() => '');
+    const text = await boundedText(res, maxBytes).catch((err: unknown) => {
+      if (err instanceof PeerError) throw err;
+      return '';
+    });
     let body: unknown = null;
     try {
       body = text ? JSON.parse(text) : null;
@@ -85,8 +91,8 @@ export function peerClient(peer: PeerEndpoint, caller: Caller, send: PeerFetch =
   return {
     url: base,
     changes: async (after: number, limit: number): Promise<ChangesPage> =>
-      parse(changesPage, await request('GET', `/api/v1/sync/changes?after=${after}&limit=${limit}`, TIMEOUTS.page), 'a page of changes'),
-    snapshot: async (): Promise<SnapshotDocument> => parse(snapshotDocument, await request('GET', '/api/v1/sync/snapshot', TIMEOUTS.snapshot), 'a snapshot'),
+      parse(changesPage, await request('GET', `/api/v1/sync/changes?after=${after}&limit=${limit}`, TIMEOUTS.page, limits.page), 'a page of changes'),
+    snapshot: async (): Promise<SnapshotDocument> => parse(snapshotDocument, await request('GET', '/api/v1/sync/snapshot', TIMEOUTS.snapshot, limits.snapshot), 'a snapshot'),
     poke: async (): Promise<void> => {
       await request('POST', '/api/v1/sync/poke', TIMEOUTS.poke);
     },
@@ -106,6 +112,31 @@ export function peerClient(peer: PeerEndpoint, caller: Caller, send: PeerFetch =
   };
 }
 export type PeerClient = ReturnType<typeof peerClient>;
+
+/** The body as text, read no further than `maxBytes`: a peer (or anyone on the way) cannot make this server hold more. */
+async function boundedText(res: Response, maxBytes: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  const tooLarge = () => new PeerError('peer_answer_too_large', `The peer's answer is larger than ${maxBytes} bytes; it is not read.`);
+  if (declared > maxBytes) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
 
 /** A peer failure as the status and the run route show it. */
 export function describeFailure(err: unknown): { code: string; detail: string } {

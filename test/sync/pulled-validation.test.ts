@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaVersion } from '../../db/database';
 import { applyChanges } from '../../functions/sync/apply';
+import { peerClient } from '../../functions/sync/peer-client';
 import type { WireChange } from '../../functions/sync/wire';
 import { inProcessHandler } from '../support/in-process';
 import { freePort } from '../support/ports';
@@ -129,5 +130,37 @@ describe('a snapshot from a peer passes the same rules', () => {
     expect((await admin('/api/v1/firmware-packages')).body.total).toBe(0);
     const refused = (await admin('/api/v1/audit-events?limit=100')).body.items.filter((e: any) => e.action === 'sync.apply_failed');
     expect(refused.map((e: any) => e.entity).sort()).toEqual(['firmware-package', 'terminal', 'terminal']);
+  });
+});
+
+describe("the peer's answer", () => {
+  let server: ReturnType<typeof serve>;
+  let url: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    // Endless, and without a length: only the reader's bound stops it.
+    const endless = new Hono().get('/api/v1/sync/changes', () => {
+      let sent = 0;
+      return new Response(
+        new ReadableStream({
+          pull(controller) {
+            if (sent++ > 10_000) controller.close();
+            else controller.enqueue(chunk);
+          },
+        }),
+        { headers: { 'content-type': 'application/json' } },
+      );
+    });
+    server = serve({ fetch: endless.fetch, hostname: '127.0.0.1', port });
+  });
+  afterAll(async () => {
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('is read no further than its bound, and refused with its own code', async () => {
+    const client = peerClient({ url, token: 'tdm_x' }, { serverId: 'me', schemaVersion: 1 }, undefined, { page: 1024 * 1024, snapshot: 1024 * 1024, other: 1024 });
+    await expect(client.changes(0, 10)).rejects.toMatchObject({ code: 'peer_answer_too_large' });
   });
 });
