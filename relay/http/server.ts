@@ -180,7 +180,9 @@ export class HttpBootServer {
       info = await this.deps.boot.withFirmware(mac);
     } catch (error) {
       const refused = configRefusal(error);
-      return sendScriptError(res, refused.status, refused.code, refused.detail);
+      // iPXE runs the body of a 2xx answer only: with an error status the terminal would show
+      // "HTTP error" and stop, instead of reading why and retrying.
+      return sendScriptError(res, 200, refused.code, refused.detail, { 'x-tandem-status': String(refused.status), 'cache-control': 'no-store' });
     }
     const body = bootScript({ baseUrl, relayId: this.deps.relayId, document: info.document, source: info.source, firmware: info.firmware });
     res.writeHead(200, {

@@ -77,10 +77,22 @@ describe('HTTP boot', { timeout: 60_000 }, () => {
     expect(res.headers.get('content-type')).toBe('application/problem+json');
   });
 
-  it('answers a boot script request without a usable MAC with a clear error', async () => {
+  it('answers a boot script request without a usable MAC with a clear error, as a script iPXE runs', async () => {
     const res = await fetch(url('/boot.ipxe?mac=nonsense'));
-    expect(res.status).toBe(400);
+    // iPXE runs the body of a 2xx answer only; the refusal is in the headers for people and tools.
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-tandem-status')).toBe('400');
     expect(await res.text()).toContain('is not a MAC address');
+  });
+
+  it('answers a terminal it has no configuration for with a script that says why and retries, with status 200', async () => {
+    const res = await fetch(url('/boot.ipxe?mac=aa:bb:cc:dd:ee:01'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-tandem-error')).toBeTruthy();
+    expect(Number(res.headers.get('x-tandem-status'))).toBeGreaterThanOrEqual(400);
+    const script = await res.text();
+    expect(script).toMatch(/^#!ipxe\n/);
+    expect(script).toMatch(/\necho Tandem: .+\nsleep \d+\nreboot\n$/);
   });
 
   it('reports health and Prometheus metrics', async () => {
