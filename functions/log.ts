@@ -1,8 +1,9 @@
 import pino, { type Logger, type LevelWithSilent } from 'pino';
+import { logFormat } from './domain/log-format';
 
 /**
  * Structured logs: one JSON object a line, with `time` (ISO 8601), `level` (its name) and the
- * fields given, written by pino. The handler and the relay both log through jsonLines.
+ * fields given, written by pino in the format of domain/log-format.ts, which the relay shares.
  *
  * `pino` is two builds: on Node its own, which turns a record into a line itself; in the Workers
  * bundle the one its package names for browsers (wrangler picks it; the Node build would write
@@ -18,31 +19,8 @@ export function jsonLines(options: {
   write: (line: string) => void;
 }): Logger {
   const { fields, level, messageKey = 'msg', write } = options;
-  const formatters = { level: (label: string) => ({ level: label }), log: plain };
-  return pino(
-    {
-      level,
-      base: null,
-      messageKey,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters,
-      browser: { formatters, write: (record: object) => write(`${JSON.stringify(record)}\n`) },
-    },
-    { write },
-  ).child(fields);
-}
-
-/** What JSON would lose or refuse: an Error becomes its message, a bigint its decimal digits. */
-function plain(record: Record<string, unknown>): Record<string, unknown> {
-  let out = record;
-  for (const key in record) {
-    const value = record[key];
-    if (value instanceof Error || typeof value === 'bigint') {
-      if (out === record) out = { ...record };
-      out[key] = value instanceof Error ? value.message : String(value);
-    }
-  }
-  return out;
+  const format = logFormat({ level, messageKey });
+  return pino({ ...format, timestamp: pino.stdTimeFunctions.isoTime, browser: { formatters: format.formatters, write: (record: object) => write(`${JSON.stringify(record)}\n`) } }, { write }).child(fields);
 }
 
 const levels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);

@@ -1,5 +1,5 @@
-import type { Logger as Pino } from 'pino';
-import { jsonLines } from '../../functions/log';
+import pino, { type Logger as Pino, type LevelWithSilent } from 'pino';
+import { logFormat } from '../../functions/domain/log-format';
 
 /** Structured logs: one JSON object a line on stdout (pino, as the handler's), the event under `event`. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -18,7 +18,7 @@ export function createLogger(
   minLevel: LogLevel = 'info',
   write: (line: string) => void = (line) => process.stdout.write(line),
 ): Logger {
-  return wrap(jsonLines({ fields: base, level: minLevel, messageKey: 'event', write }));
+  return wrap(pino({ ...logFormat({ level: minLevel satisfies LevelWithSilent, messageKey: 'event' }), timestamp: pino.stdTimeFunctions.isoTime }, { write }).child(base));
 }
 
 function wrap(pino: Pino): Logger {
