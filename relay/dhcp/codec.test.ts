@@ -1,30 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { macToBytes } from '../../functions/domain/mac';
-import { decodeDhcp, DhcpMessage, DhcpOption, type DhcpPacket, encodeDhcp, MAX_DHCP_DATAGRAM_BYTES } from './codec';
+import { clientRequest, decodeDhcp, DhcpMessage, DhcpOption, type DhcpPacket, encodeDhcp, MAX_DHCP_DATAGRAM_BYTES } from './codec';
 import { pxeReply } from './pxe-offer';
 
 const settings = { address: '10.20.0.5', httpPort: 8080, relayId: 'relay-a', biosFile: 'undionly.kpxe', efiFile: 'snponly.efi' };
 
 function discover(options: Array<[number, Uint8Array | string]>, mac = 'aa:bb:cc:00:00:01'): DhcpPacket {
-  const chaddr = new Uint8Array(16);
-  chaddr.set(macToBytes(mac));
-  return {
-    op: 1,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid: 0x1234abcd,
-    secs: 4,
-    flags: 0x8000,
-    ciaddr: '0.0.0.0',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr,
-    sname: '',
-    file: '',
-    options: new Map(options.map(([code, v]) => [code, typeof v === 'string' ? Buffer.from(v, 'latin1') : v])),
-  };
+  return clientRequest(mac, new Map(options.map(([code, v]) => [code, typeof v === 'string' ? Buffer.from(v, 'latin1') : v])), { xid: 0x1234abcd, secs: 4, flags: 0x8000 });
 }
 
 const pxeDiscover = (arch: number, extra: Array<[number, Uint8Array | string]> = []) =>

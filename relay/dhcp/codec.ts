@@ -1,3 +1,5 @@
+import { macToBytes } from '../../functions/domain/mac';
+
 /**
  * DHCP packets (RFC 2131, options RFC 2132) as far as a PXE proxy needs them. Pure.
  */
@@ -38,6 +40,34 @@ export interface DhcpPacket {
   file: string;
   /** Option code → value; repeated options are concatenated (RFC 3396). */
   options: Map<number, Uint8Array>;
+}
+
+/**
+ * A client's request (BOOTREQUEST) from the hardware address `mac` (aa:bb:cc:dd:ee:ff), with its
+ * options; every other field as a client sets it unless given. For clients that speak to a relay:
+ * the thin-client emulator and tests.
+ */
+export function clientRequest(mac: string, options: Map<number, Uint8Array>, fields: Partial<Omit<DhcpPacket, 'options' | 'chaddr'>> = {}): DhcpPacket {
+  const chaddr = new Uint8Array(16);
+  chaddr.set(macToBytes(mac));
+  return {
+    op: 1,
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    xid: Math.floor(Math.random() * 0xffffffff),
+    secs: 0,
+    flags: 0,
+    ciaddr: '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: '0.0.0.0',
+    sname: '',
+    file: '',
+    ...fields,
+    chaddr,
+    options,
+  };
 }
 
 /** The parts as one array, each byte copied once. */

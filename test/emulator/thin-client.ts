@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { macToBytes } from '../../functions/domain/mac';
-import { decodeDhcp, DhcpMessage, DhcpOption, type DhcpPacket, encodeDhcp } from '../../relay/dhcp/codec';
+import { clientRequest, decodeDhcp, DhcpMessage, DhcpOption, type DhcpPacket, encodeDhcp } from '../../relay/dhcp/codec';
 import { encodeError, TftpError } from '../../relay/tftp/codec';
 import { RawTftpClient } from './tftp-client';
 
@@ -31,8 +31,6 @@ export interface BootTrace {
 }
 
 function request(mac: string, type: number, arch: number, userClass?: string): DhcpPacket {
-  const chaddr = new Uint8Array(16);
-  chaddr.set(macToBytes(mac));
   const options = new Map<number, Uint8Array>([
     [DhcpOption.MESSAGE_TYPE, Uint8Array.of(type)],
     [DhcpOption.VENDOR_CLASS, Buffer.from(`PXEClient:Arch:${String(arch).padStart(5, '0')}:UNDI:003016`)],
@@ -40,23 +38,7 @@ function request(mac: string, type: number, arch: number, userClass?: string): D
     [DhcpOption.CLIENT_GUID, Uint8Array.of(0, ...macToBytes(mac), ...new Array(10).fill(0x42))],
   ]);
   if (userClass) options.set(DhcpOption.USER_CLASS, Buffer.from(userClass));
-  return {
-    op: 1,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid: Math.floor(Math.random() * 0xffffffff),
-    secs: 0,
-    flags: 0,
-    ciaddr: '127.0.0.1',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr,
-    sname: '',
-    file: '',
-    options,
-  };
+  return clientRequest(mac, options, { ciaddr: '127.0.0.1' });
 }
 
 function exchange(socket: Socket, packet: DhcpPacket, port: number): Promise<DhcpPacket> {

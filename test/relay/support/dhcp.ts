@@ -1,34 +1,19 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { macToBytes } from '../../../functions/domain/mac';
-import { decodeDhcp, DhcpMessage, DhcpOption, type DhcpPacket, encodeDhcp } from '../../../relay/dhcp/codec';
+import { clientRequest, decodeDhcp, DhcpMessage, DhcpOption, type DhcpPacket, encodeDhcp } from '../../../relay/dhcp/codec';
 import { freePort } from '../../support/ports';
 import { startTestRelay, type TestRelay } from './relay-process';
 
 /** A UEFI x64 PXE client's DISCOVER (or REQUEST), with the relay agent and client addresses a test picks. */
 export function pxeRequest(mac: string, addresses: { ciaddr?: string; giaddr?: string } = {}, type: number = DhcpMessage.DISCOVER): DhcpPacket {
-  const chaddr = new Uint8Array(16);
-  chaddr.set(macToBytes(mac));
-  return {
-    op: 1,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid: Math.floor(Math.random() * 0xffffffff),
-    secs: 0,
-    flags: 0,
-    ciaddr: addresses.ciaddr ?? '0.0.0.0',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: addresses.giaddr ?? '0.0.0.0',
-    chaddr,
-    sname: '',
-    file: '',
-    options: new Map<number, Uint8Array>([
+  return clientRequest(
+    mac,
+    new Map<number, Uint8Array>([
       [DhcpOption.MESSAGE_TYPE, Uint8Array.of(type)],
       [DhcpOption.VENDOR_CLASS, Buffer.from('PXEClient:Arch:00007:UNDI:003016', 'latin1')],
       [DhcpOption.CLIENT_ARCH, Uint8Array.of(0, 7)],
     ]),
-  };
+    addresses,
+  );
 }
 
 /** A UDP socket on one loopback address that keeps every DHCP answer it receives. */
