@@ -9,24 +9,14 @@ import { ConfigCache } from '../../relay/upstream/config-cache';
 import { HandlerConfigSource } from '../../relay/upstream/handler-config-source';
 import { HandlerPool } from '../../relay/upstream/handler-pool';
 import { tempDir } from './support/files';
+import { documentFor } from './support/stand-in-handler';
 
 /**
  * The upstream rules against small real HTTP servers that answer the way handlers can
  * (licence refusals, slowness, errors), which real handlers cannot be made to do on demand.
  */
 const MAC = 'aa:bb:cc:00:40:01';
-const doc = (name: string): BootDocument => ({
-  mac: MAC,
-  terminalId: 't1',
-  name,
-  groupPath: [],
-  hardwareModel: null,
-  videoResolution: null,
-  firmware: null,
-  displayClients: [],
-  options: {},
-  configVersion: `v-${name}`,
-});
+const doc = (name: string): BootDocument => documentFor(MAC, { terminalId: 't1', name, configVersion: `v-${name}` });
 
 type Behaviour = (c: { req: { header(name: string): string | undefined } }) => Response | Promise<Response>;
 const servers: ServerType[] = [];

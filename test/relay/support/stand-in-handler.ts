@@ -9,7 +9,8 @@ export interface StandInHandler {
   close(): Promise<void>;
 }
 
-const documentFor = (mac: string): BootDocument => ({
+/** A terminal's boot document without firmware or display clients; `fields` override. */
+export const documentFor = (mac: string, fields: Partial<BootDocument> = {}): BootDocument => ({
   mac,
   terminalId: `t-${mac}`,
   name: `terminal ${mac}`,
@@ -20,6 +21,7 @@ const documentFor = (mac: string): BootDocument => ({
   displayClients: [],
   options: {},
   configVersion: 'v1',
+  ...fields,
 });
 
 /**
