@@ -1,5 +1,5 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, asc, count, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { notFound } from '../domain/errors';
 import { access } from '../domain/roles';
@@ -10,7 +10,7 @@ import { declareRoute, jsonBody, type RouteTable } from '../http/route';
 import type { ChangeContext } from '../services/record-change';
 import { knownEntity } from '../services/entities';
 import { createRecord, deleteRecord, findRecord, updateRecord } from '../services/write-record';
-import { pageQuery } from './paging';
+import { pageOf, pageQuery } from './paging';
 
 /** How one kind of configuration record is reached over HTTP; its rules are the entity's (`services/entities.ts`). */
 export interface ResourceRoutes {
@@ -60,11 +60,8 @@ export function mountResource(app: OpenAPIHono<AppEnv>, table: RouteTable, route
         .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] in filters)
         .map(([k, v]) => eq(filters[k], v));
       const where = conditions.length ? and(...conditions) : undefined;
-      const [items, [{ total }]] = await Promise.all([
-        orm.select().from(spec.table).where(where).orderBy(asc(routes.orderBy)).limit(limit).offset(offset).all(),
-        orm.select({ total: count() }).from(spec.table).where(where).all(),
-      ]);
-      return c.json({ items: items.map((row) => shown(c.var.principal, row)), total, limit, offset });
+      const page = await pageOf(orm, spec.table, where, asc(routes.orderBy), { limit, offset });
+      return c.json({ ...page, items: page.items.map((row) => shown(c.var.principal, row)) });
     },
   );
 
