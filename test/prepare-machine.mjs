@@ -12,10 +12,26 @@ const needed = {
   atftp: 'atftp',
   'in.tftpd': 'tftpd-hpa',
   nginx: 'nginx-light',
+  // real PXE firmware in QEMU: SeaBIOS with iPXE ROMs, OVMF, iPXE's boot loaders,
+  // and dnsmasq as the site's address-only DHCP server
+  'qemu-system-x86_64': 'qemu-system-x86',
+  '/usr/lib/ipxe/qemu/efi-e1000.rom': 'ipxe-qemu',
+  '/usr/lib/ipxe/undionly.kpxe': 'ipxe',
+  '/usr/share/OVMF/OVMF_CODE.fd': 'ovmf',
+  dnsmasq: 'dnsmasq-base',
+  // the dashboard's browser tests
+  chromium: 'chromium',
+  // the DHCP examples, checked by the servers' own validators
+  dhcpd: 'isc-dhcp-server',
+  'kea-dhcp4': 'kea-dhcp4-server',
+  // systemd units, checked by systemd-analyze verify
+  'systemd-analyze': 'systemd',
 };
 
 const has = (command) =>
-  spawnSync('sh', ['-c', `command -v ${command} || test -x /usr/sbin/${command}`], { stdio: 'ignore' }).status === 0;
+  command.startsWith('/')
+    ? existsSync(command)
+    : spawnSync('sh', ['-c', `command -v ${command} || test -x /usr/sbin/${command}`], { stdio: 'ignore' }).status === 0;
 
 const missing = [...new Set(Object.entries(needed).filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg))];
 if (missing.length === 0) process.exit(0);
