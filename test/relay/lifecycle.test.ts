@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RawTftpClient } from '../emulator/tftp-client';
+import { RawTftpClient } from '../../infra/emulator/tftp-client';
 import { randomFile, sha256, tempDir } from './support/files';
 import { startTestRelay, type TestRelay } from './support/relay-process';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulateBoot } from '../emulator/thin-client';
+import { emulateBoot } from '../../infra/emulator/thin-client';
 import type { ApiClient } from '../support/handler';
 import { freePort } from '../support/ports';
 import { randomFile, sha256, tempDir } from './support/files';

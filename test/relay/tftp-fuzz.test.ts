@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAck, encodeRequest } from '../../relay/tftp/codec';
-import { RawTftpClient } from '../emulator/tftp-client';
+import { RawTftpClient } from '../../infra/emulator/tftp-client';
 import { randomFile, sha256, tempDir } from './support/files';
 import { startTestRelay, type TestRelay } from './support/relay-process';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAck, encodeRequest } from '../../relay/tftp/codec';
-import { RawTftpClient } from '../emulator/tftp-client';
+import { RawTftpClient } from '../../infra/emulator/tftp-client';
 import { tempDir } from './support/files';
 import { startTestRelay, type TestRelay } from './support/relay-process';
 import { udpSources, waitUntil } from './support/udp-source';

@@ -2,7 +2,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAck, encodeData, encodeError, encodeOack, encodeRequest, TftpError } from '../../relay/tftp/codec';
-import { RawTftpClient } from '../emulator/tftp-client';
+import { RawTftpClient } from '../../infra/emulator/tftp-client';
 import { randomFile, tempDir } from './support/files';
 import { startTestRelay, type TestRelay } from './support/relay-process';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAck, encodeError, encodeRequest, TftpError, type TftpOption } from '../../relay/tftp/codec';
-import { RawTftpClient } from '../emulator/tftp-client';
+import { RawTftpClient } from '../../infra/emulator/tftp-client';
 import { randomFile, tempDir } from './support/files';
 import { startTestRelay, type TestRelay } from './support/relay-process';
 import { type StandInHandler, startStandInHandler } from './support/stand-in-handler';
