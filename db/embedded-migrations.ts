@@ -70,5 +70,15 @@ export const embeddedMigrations: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1796137378725,
     "hash": "0eb138e80fc73a54e82d5657e816b0ee752d3a36e6dc213328dc5460edef1664"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `dashboard_sessions` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`token_id` text NOT NULL,\n\t`created_at` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\t`last_seen_at` integer NOT NULL\n);\n",
+      "\nCREATE INDEX `dashboard_sessions_token` ON `dashboard_sessions` (`token_id`);",
+      "\nCREATE INDEX `dashboard_sessions_expires` ON `dashboard_sessions` (`expires_at`);"
+    ],
+    "bps": true,
+    "folderMillis": 1796144955144,
+    "hash": "52089e9648fcad6ba03411eb42b8534f46b9f0957704474a61f73c4a5af534bf"
   }
 ];

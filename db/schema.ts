@@ -328,3 +328,25 @@ export const syncConflicts = sqliteTable(
 
 export type ChangeLogEntry = typeof changeLog.$inferSelect;
 export type RecordHead = typeof recordHeads.$inferSelect;
+
+/**
+ * Dashboard sessions: an API token exchanged for a cookie (functions/dashboard/). Per server,
+ * never synchronised. The cookie holds a random secret; only its sha256 is stored. A session
+ * speaks for its token: revoking the token ends the session.
+ */
+export const dashboardSessions = sqliteTable(
+  'dashboard_sessions',
+  {
+    /** sha256 (hex) of the secret the cookie holds. */
+    id: text('id').primaryKey(),
+    tokenId: text('token_id').notNull(),
+    createdAt: text('created_at').notNull(),
+    /** Epoch milliseconds: the session ends then, whatever happens. */
+    expiresAt: integer('expires_at').notNull(),
+    /** Epoch milliseconds of the last request seen (kept to the minute): an idle session ends. */
+    lastSeenAt: integer('last_seen_at').notNull(),
+  },
+  (t) => [index('dashboard_sessions_token').on(t.tokenId), index('dashboard_sessions_expires').on(t.expiresAt)],
+);
+
+export type DashboardSession = typeof dashboardSessions.$inferSelect;
