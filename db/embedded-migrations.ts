@@ -80,5 +80,16 @@ export const embeddedMigrations: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1796144955144,
     "hash": "52089e9648fcad6ba03411eb42b8534f46b9f0957704474a61f73c4a5af534bf"
+  },
+  {
+    "sql": [
+      "ALTER TABLE `sync_state` ADD `restored_at` text;",
+      "\nALTER TABLE `sync_state` ADD `recovered_at` text;",
+      "\nALTER TABLE `sync_state` ADD `recovery_log_id` text;",
+      "\nALTER TABLE `sync_state` ADD `recovery_cursor` integer DEFAULT 0 NOT NULL;"
+    ],
+    "bps": true,
+    "folderMillis": 1796145011486,
+    "hash": "66d2668caf40cf0b2da735841d7d6b1602ed1c99ec5ac8ac26f10c0306c78e80"
   }
 ];
