@@ -293,6 +293,15 @@ export const syncState = sqliteTable('sync_state', {
   paused: integer('paused', { mode: 'boolean' }).notNull().default(false),
   pausedAt: text('paused_at'),
   pausedBy: text('paused_by'),
+  /**
+   * When this database was restored from a backup (`tandem restore`); null: never. A restored
+   * server takes back from the peer the changes it made after the backup (the peer holds them),
+   * from `recoveryCursor` in the peer's log `recoveryLogId`, until `recoveredAt` is set.
+   */
+  restoredAt: text('restored_at'),
+  recoveredAt: text('recovered_at'),
+  recoveryLogId: text('recovery_log_id'),
+  recoveryCursor: integer('recovery_cursor').notNull().default(0),
 });
 
 /** How far this server has pulled from a peer: the peer's `seq`, advanced with each applied batch. */
