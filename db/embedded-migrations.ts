@@ -91,5 +91,15 @@ export const embeddedMigrations: MigrationMeta[] = [
     "bps": true,
     "folderMillis": 1796145011486,
     "hash": "66d2668caf40cf0b2da735841d7d6b1602ed1c99ec5ac8ac26f10c0306c78e80"
+  },
+  {
+    "sql": [
+      "CREATE TABLE `boot_document_feed` (\n\t`mac` text PRIMARY KEY NOT NULL,\n\t`seq` integer NOT NULL,\n\t`removed` integer DEFAULT false NOT NULL\n);\n",
+      "\nCREATE UNIQUE INDEX `boot_document_feed_seq` ON `boot_document_feed` (`seq`);",
+      "\n-- The documents a server already holds enter the feed in the order they were stored.\nINSERT INTO `boot_document_feed` (`mac`, `seq`, `removed`) SELECT `mac`, `rowid`, 0 FROM `resolved_configs`;\n"
+    ],
+    "bps": true,
+    "folderMillis": 1796145064688,
+    "hash": "f796522e5e8a0fbac913739986dbed949565b05f8e89a7fe30455daece23c73e"
   }
 ];

@@ -104,6 +104,22 @@ export const resolvedConfigs = sqliteTable('resolved_configs', {
   configVersion: text('config_version').notNull(),
 });
 
+/**
+ * Where each terminal's boot document stands in the relays' feed (GET /api/v1/boot/documents):
+ * every time a document is written or removed, its MAC takes the next `seq`, so a relay asks
+ * for what changed after the last `seq` it saw. `removed` keeps a deleted terminal's MAC so that
+ * relays drop it too. Local to each server, like its documents: never synchronised.
+ */
+export const bootDocumentFeed = sqliteTable(
+  'boot_document_feed',
+  {
+    mac: text('mac').primaryKey(),
+    seq: integer('seq').notNull(),
+    removed: integer('removed', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [uniqueIndex('boot_document_feed_seq').on(t.seq)],
+);
+
 export const pendingTerminals = sqliteTable('pending_terminals', {
   mac: text('mac').primaryKey(),
   firstSeen: text('first_seen').notNull(),
