@@ -1,5 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { isLoopbackHost } from '../functions/domain/transport';
+import { objectStoreSettings, type ObjectStoreSettings } from '../functions/domain/object-store';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { secretWeakness } from '../functions/domain/secret-strength';
@@ -30,7 +30,7 @@ export interface RelaySettings {
   };
   bootDir: string;
   cacheDir: string;
-  s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
+  s3: ObjectStoreSettings;
   /** Processes serving TFTP and HTTP (node:cluster); 1 runs everything in one process. */
   workers: number;
   /** The cores the relay may use (its affinity mask when it started). */
@@ -137,30 +137,13 @@ function secret(env: Env, name: string): string | undefined {
 
 /**
  * The object store. The local store's well-known credentials are used only where it runs, on
- * this host: any other store without credentials of its own is refused, not tried with them.
+ * this host: any other store without credentials of its own is refused, not tried with them
+ * (the rule the handler's firmware uploads share, in functions/domain/object-store.ts).
  */
 function objectStore(env: Env): RelaySettings['s3'] {
-  const endpoint = env.S3_ENDPOINT || 'http://127.0.0.1:4569';
-  const { S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey } = env;
-  let host: string;
-  try {
-    host = new URL(endpoint).hostname;
-  } catch {
-    throw new SettingsError(`S3_ENDPOINT: ${JSON.stringify(endpoint)} is not a URL`);
-  }
-  if (!accessKeyId !== !secretAccessKey) throw new SettingsError('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both or neither');
-  if (!accessKeyId && !isLoopbackHost(host)) {
-    throw new SettingsError(
-      `S3_ENDPOINT ${endpoint} is not the local object store: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (the local store's default credentials are used on this host only)`,
-    );
-  }
-  return {
-    endpoint,
-    bucket: env.S3_BUCKET || 'tandem-firmware',
-    region: env.S3_REGION || 'us-east-1',
-    accessKeyId: accessKeyId || 'S3RVER',
-    secretAccessKey: secretAccessKey || 'S3RVER',
-  };
+  return objectStoreSettings(env, (message) => {
+    throw new SettingsError(message);
+  });
 }
 
 function firstExternalIpv4(): string | null {

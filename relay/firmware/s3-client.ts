@@ -1,15 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { s3ClientConfig } from '../../functions/domain/object-store';
 import type { RelaySettings } from '../settings';
 
-/** An S3 client that works against MinIO, R2 and the local object store alike. */
+/** An S3 client that works against MinIO, R2 and the local object store alike (the settings the handler's uploads use too). */
 export function createS3Client(s3: RelaySettings['s3']): S3Client {
-  return new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    forcePathStyle: true,
-    // Non-AWS servers mishandle the SDK's default checksums (one stored a corrupted body).
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return new S3Client(s3ClientConfig(s3));
 }
