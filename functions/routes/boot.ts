@@ -3,6 +3,7 @@ import { etag } from 'hono/etag';
 import { terminalStatus } from '../../db/schema';
 import { bootSources } from '../../db/enums';
 import { bootDocumentSchema } from '../domain/boot-document';
+import { BOOT_FEED_MAX_PAGE, bootFeedPageSchema, formatFeedCursor, parseFeedCursor } from '../domain/boot-feed';
 import { DomainError } from '../domain/errors';
 import { requireMac } from '../domain/mac';
 import { access } from '../domain/roles';
@@ -19,8 +20,47 @@ const macParam = z.object({ mac: z.string().max(64) });
  * record boots, pending terminals or leases in another relay's name.
  */
 const relayIdentity = (principal: Principal | null) => principal!.name;
-/** The API relays use: resolved boot documents, and check-ins after each boot. */
+/** The API relays use: resolved boot documents (one, or all of them as a feed), and check-ins after each boot. */
 export function mountBoot(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
+  declareRoute(
+    app,
+    table,
+    {
+      method: 'get',
+      path: '/api/v1/boot/documents',
+      access: access.boot,
+      summary: "Every terminal's boot document, then what changed: pages after a cursor, for a relay's last-known-good cache",
+      tags: ['boot'],
+      request: {
+        query: z.object({
+          after: z.string().max(200).optional().openapi({ description: 'The cursor of the last page seen; without one (or with one of another database) the walk starts over (reset)' }),
+          limit: z.coerce.number().int().min(1).max(BOOT_FEED_MAX_PAGE).default(500),
+        }),
+      },
+      responses: {
+        200: { description: 'Documents and removed MACs after the cursor, oldest change first', content: { 'application/json': { schema: bootFeedPageSchema } } },
+        403: { description: 'redundancy_not_licensed, license_expired, or a licence that does not hold on this server' },
+      },
+    },
+    async (c) => {
+      const { after, limit } = c.req.valid('query');
+      const { licensing, bootDocuments, identity } = c.var.services;
+      const cached = licensing.cachedState();
+      if (cached) licensing.refuseUnlessServing(cached);
+      else await licensing.assertServesTerminals();
+      // A copied database file keeps its installation id; the server id tells the copies apart.
+      const database = `${c.var.deps.serverId}.${(await identity.get()).installationId}`;
+      const asked = after === undefined ? null : parseFeedCursor(after);
+      if (after !== undefined && !asked) throw new DomainError(400, 'invalid_field', 'after: not a cursor this API gave', { field: 'after' });
+      // Another database's cursor, or one past this feed's end (a database restored from a backup): start over.
+      const reset = !asked || asked.database !== database || asked.seq > (await bootDocuments.feedHead());
+      const changes = await bootDocuments.feedChanges(reset ? 0 : asked.seq, limit);
+      // The documents are stored as JSON text: spliced in, not parsed and written again.
+      const head = { cursor: formatFeedCursor({ database, seq: changes.seq }), reset, more: changes.more, removed: changes.removed };
+      return c.body(`${JSON.stringify(head).slice(0, -1)},"documents":[${changes.documents.join(',')}]}`, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+    },
+  );
+
   declareRoute(
     app,
     table,

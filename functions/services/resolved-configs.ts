@@ -4,6 +4,7 @@ import { insertMany } from '../../db/insert-many';
 import { displayClients, firmwarePackages, resolvedConfigs, terminalGroups, terminals, terminalServers, type Terminal } from '../../db/schema';
 import { resolveTerminalConfig, type Catalog } from '../domain/resolve';
 import { sha256Hex } from '../domain/token';
+import { advanceFeed } from './boot-document-feed';
 
 /** Which terminals a write may have changed the boot document of. */
 export type Scope = { terminalIds?: string[]; groupIds?: Set<string> } | 'all';
@@ -61,9 +62,11 @@ export async function refreshResolvedConfigs(tx: Tx, scope: Scope): Promise<numb
   for (let i = 0; i < movedMacs.length; i += 500) await tx.delete(resolvedConfigs).where(inArray(resolvedConfigs.mac, movedMacs.slice(i, i + 500)));
   await insertMany(tx, resolvedConfigs, rows, { upsertOn: [resolvedConfigs.mac] });
   const changed = rows.length;
-  if (scope === 'all') {
-    await tx.delete(resolvedConfigs).where(notInArray(resolvedConfigs.terminalId, tx.select({ id: terminals.id }).from(terminals)));
-  }
+  const orphans =
+    scope === 'all'
+      ? await tx.delete(resolvedConfigs).where(notInArray(resolvedConfigs.terminalId, tx.select({ id: terminals.id }).from(terminals))).returning({ mac: resolvedConfigs.mac })
+      : [];
+  await advanceFeed(tx, { written: rows.map((r) => r.mac), removed: [...movedMacs, ...orphans.map((o) => o.mac)] });
   return changed;
 }
 

@@ -2,6 +2,7 @@ import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { noteForCommit, type Tx } from '../../db/database';
 import { apiTokens, pendingTerminals, resolvedConfigs } from '../../db/schema';
 import { subtreeOf } from '../domain/resolve';
+import { advanceFeed } from './boot-document-feed';
 import { loadCatalog, refreshResolvedConfigs } from './resolved-configs';
 
 const CHUNK = 400;
@@ -66,7 +67,12 @@ export class WriteEffects {
     for (let i = 0; i < macs.length; i += CHUNK) await tx.delete(pendingTerminals).where(inArray(pendingTerminals.mac, macs.slice(i, i + CHUNK)));
     const gone = [...this.goneTerminalIds];
     if (gone.length) noteForCommit(tx, 'boot-documents');
-    for (let i = 0; i < gone.length; i += CHUNK) await tx.delete(resolvedConfigs).where(inArray(resolvedConfigs.terminalId, gone.slice(i, i + CHUNK)));
+    const goneMacs: string[] = [];
+    for (let i = 0; i < gone.length; i += CHUNK) {
+      const deleted = await tx.delete(resolvedConfigs).where(inArray(resolvedConfigs.terminalId, gone.slice(i, i + CHUNK))).returning({ mac: resolvedConfigs.mac });
+      goneMacs.push(...deleted.map((d) => d.mac));
+    }
+    await advanceFeed(tx, { removed: goneMacs });
     if (this.everyTerminal) await refreshResolvedConfigs(tx, 'all');
     else if (this.terminalIds.size || this.groupIds.size) {
       const groupIds = new Set<string>();
