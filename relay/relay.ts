@@ -10,6 +10,7 @@ import { createS3Client } from './firmware/s3-client';
 import { HttpBootServer } from './http/server';
 import type { Logger } from './observe/log';
 import { Metrics } from './observe/metrics';
+import { PeerHealth } from './observe/peer-health';
 import type { RelaySettings } from './settings';
 import { TerminalBoot } from './terminal-boot';
 import { TftpServer } from './tftp/server';
@@ -95,6 +96,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   );
   const boot = new TerminalBoot(configs, firmware, checkins, log, settings.firmware.syncTimeoutMs);
   const files = new ServedFiles(new BootTree(settings.bootDir, memory), boot, firmware);
+  const peers = new PeerHealth(settings.peers, { intervalMs: settings.upstream.probeIntervalMs, timeoutMs: settings.upstream.requestTimeoutMs }, metrics);
 
   let tftp: TftpServer | null = null;
   const localTftp = (): TftpStatus | null => (tftp ? { activeTransfers: tftp.activeTransfers, io: tftp.io, threads: tftp.threads } : null);
@@ -103,6 +105,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     files,
     boot,
     relayId: settings.relayId,
+    peers: settings.peers,
     log,
     metrics,
     settings: settings.http,
@@ -124,6 +127,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
           worker: hooks.worker ?? null,
           uptimeSeconds: Math.round((Date.now() - started) / 1000),
           handlers,
+          peers: peers.snapshot(),
           tftp: await tftpStatus(),
           firmware: { recentRejections: firmware.recentRejections },
         },
@@ -170,6 +174,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   };
 
   pool.start();
+  peers.start();
   // TFTP listens before HTTP does: a relay whose /healthz answers serves every protocol.
   const runsSingletons = hooks.runsSingletons !== false;
   if (runsSingletons) await startTftp();
@@ -198,6 +203,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
       await tftp?.stopListening();
       await Promise.all([http.close(settings.shutdownTimeoutMs), tftp?.drain(settings.shutdownTimeoutMs)]);
       pool.stop();
+      peers.stop();
       s3.destroy();
     },
   };

@@ -91,6 +91,11 @@ describe('readSettings', () => {
     expect(s.http).toEqual({ configBurst: 3, configPerMinute: 0, unlimitedSources: [{ address: '10.9.0.0', prefix: 16, family: 'ipv4' }] });
   });
 
+  it('reads the peer relays the boot scripts name', () => {
+    expect(readSettings({}, 'h').peers).toEqual([]);
+    expect(readSettings({ RELAY_PEERS: 'http://10.20.0.6:8080/, http://10.20.0.7:8080' }, 'h').peers).toEqual(['http://10.20.0.6:8080', 'http://10.20.0.7:8080']);
+  });
+
   it('reads a plant CA for handler certificates', () => {
     expect(readSettings({}, 'h').upstream.caFile).toBeUndefined();
     expect(readSettings({ RELAY_CA_FILE: '/etc/tandem/plant-ca.pem' }, 'h').upstream.caFile).toBe('/etc/tandem/plant-ca.pem');
@@ -132,6 +137,7 @@ describe('readSettings', () => {
     ['RELAY_TFTP_MAX_BLKSIZE', '70000'],
     ['RELAY_PROXYDHCP', 'maybe'],
     ['RELAY_HANDLERS', 'ftp://x'],
+    ['RELAY_PEERS', '10.20.0.6:8080'],
     ['RELAY_TFTP_IO', 'uring'],
     ['RELAY_TFTP_BUSY_POLL_US', '-5'],
     ['RELAY_DHCP_NETWORKS', '10.20.0.0/33'],

@@ -10,6 +10,8 @@ import type { TftpTransferSettings } from './tftp/server';
 export interface RelaySettings {
   relayId: string;
   handlers: string[];
+  /** The other relays of the site (RELAY_PEERS), as base URLs: named in every boot script, their health in /healthz. */
+  peers: string[];
   token: string | undefined;
   host: string;
   tftpPort: number;
@@ -126,6 +128,18 @@ function cidrList(env: Env, name: string): Cidr[] | null {
   });
 }
 
+/** A comma-separated list of http(s) base URLs, without trailing slashes. */
+function urlList(env: Env, name: string, fallback: string): string[] {
+  const urls = (env[name] || fallback)
+    .split(',')
+    .map((url) => url.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  for (const url of urls) {
+    if (!/^https?:\/\/[^/]+/.test(url)) throw new SettingsError(`${name}: ${JSON.stringify(url)} is not an http(s) URL`);
+  }
+  return urls;
+}
+
 /** A secret the operator chooses, strong enough to guard what it guards (the handler's rule). */
 function secret(env: Env, name: string): string | undefined {
   const value = env[name];
@@ -160,13 +174,8 @@ function usableCpus(): number[] {
 
 export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ownAddress: () => string | null = firstExternalIpv4): RelaySettings {
   const relayId = env.RELAY_ID || hostname;
-  const handlers = (env.RELAY_HANDLERS || 'http://127.0.0.1:8787')
-    .split(',')
-    .map((url) => url.trim().replace(/\/+$/, ''))
-    .filter(Boolean);
-  for (const url of handlers) {
-    if (!/^https?:\/\/[^/]+/.test(url)) throw new SettingsError(`RELAY_HANDLERS: ${JSON.stringify(url)} is not an http(s) URL`);
-  }
+  const handlers = urlList(env, 'RELAY_HANDLERS', 'http://127.0.0.1:8787');
+  const peers = urlList(env, 'RELAY_PEERS', '');
   const cpuAffinity = onOff(env, 'RELAY_CPU_AFFINITY', true);
   const transferThreads = integer(env, 'RELAY_TFTP_THREADS', Math.max(1, Math.min(cpus.length, 8)), 1, 64);
   const logLevel = (env.RELAY_LOG_LEVEL || 'info') as RelaySettings['logLevel'];
@@ -174,6 +183,7 @@ export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ow
   return {
     relayId,
     handlers,
+    peers,
     token: env.RELAY_TOKEN || undefined,
     host: env.RELAY_HOST || '0.0.0.0',
     tftpPort: integer(env, 'RELAY_TFTP_PORT', 69, 0, 65535),

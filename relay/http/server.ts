@@ -17,6 +17,8 @@ export interface HttpBootDeps {
   files: FileResolver;
   boot: TerminalBoot;
   relayId: string;
+  /** The other relays of the site, named in every boot script. */
+  peers: string[];
   health: () => Promise<{ status: number; body: unknown }>;
   metricsText: () => Promise<string>;
   log: Logger;
@@ -115,7 +117,7 @@ export class HttpBootServer {
       }
       case 'boot.ipxe':
         if (this.limited(req, res, route)) return;
-        return this.ipxe(req, res, url.searchParams.get('mac') ?? '');
+        return this.ipxe(req, res, url.searchParams.get('mac') ?? '', url.searchParams.get('via'));
       default:
         return this.file(req, res, url.pathname);
     }
@@ -173,7 +175,7 @@ export class HttpBootServer {
     this.json(res, 200, info.document, headers);
   }
 
-  private async ipxe(req: IncomingMessage, res: ServerResponse, mac: string): Promise<void> {
+  private async ipxe(req: IncomingMessage, res: ServerResponse, mac: string, via: string | null): Promise<void> {
     const baseUrl = `http://${req.headers.host ?? 'relay'}`;
     let info;
     try {
@@ -184,7 +186,7 @@ export class HttpBootServer {
       // "HTTP error" and stop, instead of reading why and retrying.
       return sendScriptError(res, 200, refused.code, refused.detail, { 'x-tandem-status': String(refused.status), 'cache-control': 'no-store' });
     }
-    const body = bootScript({ baseUrl, relayId: this.deps.relayId, document: info.document, source: info.source, firmware: info.firmware });
+    const body = bootScript({ baseUrl, peers: this.deps.peers, via, relayId: this.deps.relayId, document: info.document, source: info.source, firmware: info.firmware });
     res.writeHead(200, {
       'content-type': 'text/plain; charset=utf-8',
       'content-length': Buffer.byteLength(body),
