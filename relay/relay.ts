@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import type { BootFirmware } from '../functions/domain/boot-document';
 import { join } from 'node:path';
 import { ProxyDhcpServer } from './dhcp/proxy-dhcp';
 import { BootTree } from './files/boot-tree';
 import { MemoryCache } from './files/memory-cache';
 import { ServedFiles } from './files/served-files';
 import { FirmwareStore } from './firmware/firmware-store';
+import { FirmwareSync } from './firmware/firmware-sync';
 import { createS3Client } from './firmware/s3-client';
 import { HttpBootServer } from './http/server';
 import type { Logger } from './observe/log';
@@ -16,6 +16,7 @@ import { TerminalBoot } from './terminal-boot';
 import { TftpServer } from './tftp/server';
 import { CheckinReporter } from './upstream/checkin-reporter';
 import { ConfigCache } from './upstream/config-cache';
+import { ConfigFeed } from './upstream/config-feed';
 import { HandlerConfigSource } from './upstream/handler-config-source';
 import { handlerFetch } from './upstream/handler-fetch';
 import { HandlerPool } from './upstream/handler-pool';
@@ -71,6 +72,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   // Said once a relay, by the process that starts first.
   if (hooks.runsSingletons !== false) for (const warning of warnings) log.warn('handler_transport_insecure', { warning });
   const configCache = new ConfigCache(join(settings.cacheDir, 'configs'));
+  const feedStateFile = join(settings.cacheDir, 'config-feed.json');
   const s3 = createS3Client(settings.s3);
   const firmware = new FirmwareStore(join(settings.cacheDir, 'firmware'), s3, settings.s3.bucket, memory, log, metrics, settings.firmware.syncTimeoutMs);
   const configs = new HandlerConfigSource(
@@ -130,6 +132,8 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
           peers: peers.snapshot(),
           tftp: await tftpStatus(),
           firmware: { recentRejections: firmware.recentRejections },
+          // The process that follows the handlers' feed knows; the others read what it saved.
+          cache: feed ? feed.status() : await ConfigFeed.savedStatus(feedStateFile),
         },
       };
     },
@@ -138,6 +142,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   metrics.onCollect(() => metrics.gauge('relay_memory_cache_bytes', '').set({}, memory.size));
 
   let syncTimer: NodeJS.Timeout | null = null;
+  let feed: ConfigFeed | null = null;
   let proxyDhcp: ProxyDhcpServer | null = null;
   const singletons: Singletons = { tftpPort: null, dhcp: null };
   // What one process of a relay runs: TFTP (all transfers in one process), firmware sync, proxyDHCP.
@@ -147,22 +152,29 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   };
   const startSyncAndProxyDhcp = async (httpPort: number) => {
     // Every terminal's firmware is kept in sync; then what no terminal needs any more is deleted.
-    const syncAll = async () => {
-      const needed: BootFirmware[] = [];
-      let unreadable = 0;
-      for (const mac of await configCache.macs()) {
-        const cached = await configCache.read(mac);
-        if (!cached) unreadable++;
-        if (!cached?.document.firmware) continue;
-        needed.push(cached.document.firmware);
-        await firmware.ensure(cached.document.firmware);
-      }
-      // A configuration that cannot be read might name firmware still in use: delete nothing then.
-      if (unreadable) log.warn('firmware_sweep_skipped', { unreadableConfigurations: unreadable });
-      else await firmware.sweep(needed);
-    };
-    syncTimer = setInterval(() => void syncAll().catch((error) => log.error('firmware_sync_failed', { error })), settings.firmware.syncIntervalMs);
+    const firmwareSync = new FirmwareSync(firmware, () => configCache.firmwareOnDisk(), log);
+    syncTimer = setInterval(() => void firmwareSync.syncAndSweep(), settings.firmware.syncIntervalMs);
     syncTimer.unref();
+    // Every configured terminal's configuration and firmware, kept current from the handlers' feed.
+    feed = new ConfigFeed(
+      pool,
+      configCache,
+      {
+        relayId: settings.relayId,
+        token: settings.token,
+        requestTimeoutMs: settings.upstream.requestTimeoutMs,
+        pollIntervalMs: settings.upstream.configPollMs,
+        pageSize: 500,
+        stateFile: feedStateFile,
+        afterChanges: async ({ firmware: named, sweep }) => {
+          await firmwareSync.ensure(named);
+          if (sweep) await firmwareSync.syncAndSweep();
+        },
+      },
+      log,
+      metrics,
+    );
+    feed.start();
     if (settings.proxyDhcp) {
       proxyDhcp = new ProxyDhcpServer(
         { ...settings.dhcp, dhcpPort: settings.dhcp.port, address: settings.dhcp.advertiseAddress, httpPort, relayId: settings.relayId },
@@ -199,6 +211,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     },
     async shutdown() {
       if (syncTimer) clearInterval(syncTimer);
+      feed?.stop();
       await proxyDhcp?.close();
       await tftp?.stopListening();
       await Promise.all([http.close(settings.shutdownTimeoutMs), tftp?.drain(settings.shutdownTimeoutMs)]);

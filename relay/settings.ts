@@ -51,6 +51,8 @@ export interface RelaySettings {
     refusalCooldownMs: number;
     /** A plant's own CA (PEM file) handler certificates may be signed by, beside the system's CAs. */
     caFile: string | undefined;
+    /** How often the relay asks a handler what changed in the terminals' configurations (its whole cache follows). */
+    configPollMs: number;
   };
   firmware: { syncTimeoutMs: number; syncIntervalMs: number };
   http: {
@@ -230,6 +232,7 @@ export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ow
       upAfter: integer(env, 'RELAY_HANDLER_UP_AFTER', 2, 1, 100),
       refusalCooldownMs: integer(env, 'RELAY_REFUSAL_COOLDOWN_MS', 30000, 0, 3600000),
       caFile: env.RELAY_CA_FILE || undefined,
+      configPollMs: integer(env, 'RELAY_CONFIG_POLL_MS', 2000, 100, 3600000),
     },
     firmware: {
       syncTimeoutMs: integer(env, 'RELAY_FIRMWARE_SYNC_TIMEOUT_MS', 120000, 100, 3600000),

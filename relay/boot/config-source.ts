@@ -27,3 +27,24 @@ export class ConfigError extends Error {
     super(message);
   }
 }
+
+/**
+ * Whether the relay offers to boot a terminal (proxyDHCP asks before it answers). A terminal
+ * takes the first answer it hears, so a relay that could not serve it must stay silent and let
+ * the other relay answer.
+ */
+export interface BootOffers {
+  mayOffer(mac: string): boolean;
+}
+
+export interface OfferFacts {
+  /** The relay has filled its cache from a handler, or found none to fill it from. */
+  ready: boolean;
+  /** The terminal's last-known-good configuration is cached. */
+  holdsConfiguration: boolean;
+  /** A handler counts as healthy: an unknown terminal still gets the script that explains, and shows up as pending. */
+  handlerAnswers: boolean;
+}
+
+/** The rule both relays apply: ready, and something to serve the terminal from. */
+export const mayOffer = (facts: OfferFacts): boolean => facts.ready && (facts.holdsConfiguration || facts.handlerAnswers);

@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BootDocument, bootDocumentSchema } from '../../functions/domain/boot-document';
+import { type BootDocument, type BootFirmware, bootDocumentSchema } from '../../functions/domain/boot-document';
 import { writeFileAtomic } from '../files/atomic-write';
 
 export interface CachedConfig {
@@ -12,9 +12,22 @@ export interface CachedConfig {
   document: BootDocument;
 }
 
-/** The last-known-good configuration of every terminal, one JSON file each. */
+/** What the process knows of a cached configuration without reading its file. */
+export interface HeldConfig {
+  etag: string;
+  firmware: BootFirmware | null;
+}
+
+const FILE_NAME = /^([0-9a-f]{2}-){5}[0-9a-f]{2}\.json$/;
+
+/**
+ * The last-known-good configuration of every terminal, one JSON file each. The process that
+ * keeps the cache filled also keeps an index of it in memory (`load`, then every write and
+ * removal it makes): whether a terminal is held, and at which version, without a file read.
+ */
 export class ConfigCache {
   private ready: Promise<unknown> | null = null;
+  private readonly held = new Map<string, HeldConfig>();
 
   constructor(readonly dir: string) {}
 
@@ -36,14 +49,61 @@ export class ConfigCache {
   async write(entry: CachedConfig): Promise<void> {
     await (this.ready ??= mkdir(this.dir, { recursive: true }));
     await writeFileAtomic(this.file(entry.mac), JSON.stringify(entry));
+    this.held.set(entry.mac, { etag: entry.etag, firmware: entry.document.firmware });
   }
 
   async remove(mac: string): Promise<void> {
     await unlink(this.file(mac)).catch(() => {});
+    this.held.delete(mac);
   }
 
   async macs(): Promise<string[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    return names.filter((n) => /^([0-9a-f]{2}-){5}[0-9a-f]{2}\.json$/.test(n)).map((n) => n.slice(0, 17).replace(/-/g, ':'));
+    return names.filter((n) => FILE_NAME.test(n)).map((n) => n.slice(0, 17).replace(/-/g, ':'));
+  }
+
+  /** Reads every cached configuration into the index; returns how many could not be read. */
+  async load(): Promise<{ held: number; unreadable: number }> {
+    let unreadable = 0;
+    this.held.clear();
+    for (const mac of await this.macs()) {
+      const cached = await this.read(mac);
+      if (cached) this.held.set(mac, { etag: cached.etag, firmware: cached.document.firmware });
+      else unreadable++;
+    }
+    return { held: this.held.size, unreadable };
+  }
+
+  /** Whether this process knows the terminal's configuration to be cached. */
+  holds(mac: string): boolean {
+    return this.held.has(mac);
+  }
+
+  heldConfig(mac: string): HeldConfig | undefined {
+    return this.held.get(mac);
+  }
+
+  heldMacs(): string[] {
+    return [...this.held.keys()];
+  }
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /**
+   * The firmware every configuration on disk names, read from the files themselves (another
+   * worker may have written one this process has not seen); `unreadable` counts files that
+   * could not be read, which might name firmware still in use.
+   */
+  async firmwareOnDisk(): Promise<{ firmware: BootFirmware[]; unreadable: number }> {
+    const firmware: BootFirmware[] = [];
+    let unreadable = 0;
+    for (const mac of await this.macs()) {
+      const cached = await this.read(mac);
+      if (!cached) unreadable++;
+      else if (cached.document.firmware) firmware.push(cached.document.firmware);
+    }
+    return { firmware, unreadable };
   }
 }
