@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps } from './deps';
+import { mountDashboard } from './dashboard/mount';
 import { DomainError } from './domain/errors';
 import { roles } from './domain/roles';
 import { keepRunning } from './http/background';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): TandemApp {
   mountSync(app, routeTable);
   mountChanges(app, routeTable);
   mountLicense(app, routeTable);
+  mountDashboard(app, routeTable, deps, services);
   if (deps.benchReference) mountBenchReference(app, routeTable, deps.db);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

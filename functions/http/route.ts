@@ -31,6 +31,8 @@ export interface DeclaredRoute {
   access: Access;
   writes: boolean;
   mirroredSecondaryMay?: boolean;
+  /** How a caller proves who it is: a bearer token (the API, when absent) or a dashboard session cookie. */
+  auth?: 'session';
 }
 
 /** Every route of the app, with the roles it accepts; a route not listed here fails the route-table test. */

@@ -146,7 +146,7 @@ export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
 type Usage = Awaited<ReturnType<Licensing['usage']>>;
 
 /** The licence as an admin reads it: what it says, whether it holds here, and usage per server. */
-async function licenseView(deps: AppDeps, licensing: Licensing) {
+export async function licenseView(deps: AppDeps, licensing: Licensing) {
   const state = await licensing.state();
   const health = await licensing.health();
   const self = await licensing.usage();

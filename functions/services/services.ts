@@ -1,6 +1,7 @@
 import type { AppDeps } from '../deps';
 import { SyncEngine } from '../sync/engine';
 import { BootDocuments } from './boot-documents';
+import { DashboardSessions } from './dashboard-sessions';
 import { FailedAuthentications } from './failed-authentications';
 import { Licensing } from './license';
 import { ServerIdentityStore } from './server-identity';
@@ -14,6 +15,8 @@ export interface Services {
   tokens: TokenAuthenticator;
   failedAuthentications: FailedAuthentications;
   sync: SyncEngine;
+  /** Dashboard sign-ins: an API token exchanged for a session cookie. */
+  sessions: DashboardSessions;
 }
 
 export function createServices(deps: AppDeps): Services {
@@ -26,5 +29,6 @@ export function createServices(deps: AppDeps): Services {
     tokens: new TokenAuthenticator(deps.db, deps.now),
     failedAuthentications: new FailedAuthentications(deps.now, deps.log),
     sync: new SyncEngine(deps, licensing),
+    sessions: new DashboardSessions(deps.db, deps.now),
   };
 }
