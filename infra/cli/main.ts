@@ -27,6 +27,7 @@ const usage = `usage: npx tandem <command>
   changes [record-id]            the newest configuration changes, here and from the peer
   revert <change-id> [force]     undo a change by writing its inverse
   api <METHOD> <path> [json]     any API call, e.g. api GET /api/v1/groups
+  emulate [options]              emulated thin clients boot against the relays (emulate --help)
 
 environment: TANDEM_URL (http://127.0.0.1:8787), TANDEM_TOKEN (default: ./data/primary-admin-token),
              TANDEM_CA_FILE (PEM: a plant's own CA, trusted besides the public ones)`;
@@ -195,6 +196,8 @@ async function main(args: string[]) {
       if (!changeId || (force !== undefined && force !== 'force')) fail('revert <change-id> [force]');
       return console.log(JSON.stringify(await call('POST', `/api/v1/changes/${encodeURIComponent(changeId)}/revert${force ? '?force=true' : ''}`, {}), null, 2));
     }
+    case 'emulate':
+      return process.exit(await (await import('../emulator/cli')).runEmulate(rest));
     case 'api': {
       const [method, path, json] = rest;
       if (!method || !path) fail('api <METHOD> <path> [json]');

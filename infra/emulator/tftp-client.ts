@@ -19,7 +19,10 @@ export class RawTftpClient {
   /** The server's transfer port (its TID), learnt from the first answer. */
   serverPort = 0;
 
-  private constructor(private readonly requestPort: number) {
+  private constructor(
+    private readonly requestPort: number,
+    private readonly host: string,
+  ) {
     this.socket = createSocket('udp4');
     this.socket.on('message', (message, remote) => {
       const received = { packet: decodePacket(message), port: remote.port };
@@ -31,15 +34,22 @@ export class RawTftpClient {
     });
   }
 
-  static async open(requestPort: number): Promise<RawTftpClient> {
-    const client = new RawTftpClient(requestPort);
-    await new Promise<void>((resolve) => client.socket.bind(0, '127.0.0.1', () => resolve()));
+  /** A client of the server at host:requestPort, sending from localAddress (an emulated terminal's own). */
+  static async open(requestPort: number, options: { host?: string; localAddress?: string } = {}): Promise<RawTftpClient> {
+    const client = new RawTftpClient(requestPort, options.host ?? '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      client.socket.once('error', reject);
+      client.socket.bind(0, options.localAddress ?? '127.0.0.1', () => {
+        client.socket.off('error', reject);
+        resolve();
+      });
+    });
     return client;
   }
 
   private send(bytes: Uint8Array, port: number): void {
     this.sending++;
-    this.socket.send(bytes, port, '127.0.0.1', () => {
+    this.socket.send(bytes, port, this.host, () => {
       if (--this.sending === 0) this.drained?.();
     });
   }
@@ -94,8 +104,8 @@ export class RawTftpClient {
   }
 
   /** Reads a whole file lock-step (or with a window, acking each window's last block). */
-  async fetch(filename: string, options: TftpOption[] = [], mode = 'octet'): Promise<{ data: Buffer; oack: TftpOption[] | null }> {
-    this.queue.unshift(await this.requestAndWait(filename, options, mode));
+  async fetch(filename: string, options: TftpOption[] = [], mode = 'octet', tries = 5): Promise<{ data: Buffer; oack: TftpOption[] | null }> {
+    this.queue.unshift(await this.requestAndWait(filename, options, mode, tries));
     const chunks: Buffer[] = [];
     let oack: TftpOption[] | null = null;
     let expected = 1;

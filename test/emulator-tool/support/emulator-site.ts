@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { ApiClient } from '../../support/handler';
+import { freePort } from '../../support/ports';
+import { randomFile, sha256, tempDir } from '../../relay/support/files';
+import type { TestRelay } from '../../relay/support/relay-process';
+import { type FirmwareSite, startFirmwareSite } from '../../relay/support/site';
+
+/** A TCP listener standing in for a terminal server (RDP); stop() kills it and every session on it. */
+export interface TerminalServerStandIn {
+  name: string;
+  port: number;
+  sessions(): number;
+  stop(): Promise<void>;
+}
+
+export async function startTerminalServer(name: string): Promise<TerminalServerStandIn> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    name,
+    port,
+    sessions: () => sockets.size,
+    stop: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface EmulatorSite {
+  site: FirmwareSite;
+  relays: { a: TestRelay; b: TestRelay };
+  /** Per relay: its HTTP base URL and the ports the emulator needs. */
+  endpoints: { a: RelayPorts; b: RelayPorts };
+  clientPort: number;
+  terminalServers: TerminalServerStandIn[];
+  firmware: Buffer;
+  macs: string[];
+  /** `npx tandem emulate` arguments that reach both relays (by proxyDHCP or as a list). */
+  emulateArgs(mode: 'proxy-dhcp' | 'list'): string[];
+  stop(): Promise<void>;
+}
+
+export interface RelayPorts {
+  url: string;
+  tftpPort: number;
+  dhcpPort: number;
+  pxePort: number;
+}
+
+/** Creates the terminal servers, a display client over them, a group with the firmware and the terminals. */
+async function seed(admin: ApiClient, macs: string[], servers: TerminalServerStandIn[], firmware: { key: string; sha256: string; size: number }, failoverMode: string): Promise<void> {
+  const must = async (path: string, body: unknown) => {
+    const res = await admin.post(path, body);
+    if (res.status >= 300) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body as { id: string };
+  };
+  const ids = [];
+  for (const s of servers) ids.push((await must('/api/v1/terminal-servers', { name: s.name, host: '127.0.0.1', port: s.port })).id);
+  const client = await must('/api/v1/display-clients', { name: 'line-desktop', type: 'rdp', terminalServerIds: ids, failoverMode });
+  const fw = await must('/api/v1/firmware-packages', { name: 'tandem-os', packageVersion: '2.0', objectKey: firmware.key, sha256: firmware.sha256, size: firmware.size });
+  const group = await must('/api/v1/groups', { name: 'line-1', displayClientIds: [client.id], firmwarePackageId: fw.id });
+  for (const [i, mac] of macs.entries()) await must('/api/v1/terminals', { mac, name: `station-${i + 1}`, groupId: group.id });
+}
+
+/**
+ * A real site for the emulator: a handler, the object store with a firmware image, two relays
+ * that name each other (RELAY_PEERS) with proxyDHCP on, each on its own ports, answering DHCP on
+ * one client port, and terminal servers as TCP listeners.
+ */
+export async function startEmulatorSite(options: { terminals: number; firmwareBytes?: number; failoverMode?: string; relayEnv?: Record<string, string> }): Promise<EmulatorSite> {
+  const site = await startFirmwareSite();
+  const started: Array<{ stop(): Promise<void> }> = [];
+  try {
+    const firmware = randomBytes(options.firmwareBytes ?? 2 * 1024 * 1024 + 7);
+    await site.store.put('fw/tandem-os-2.0.img', firmware);
+    const terminalServers = [await startTerminalServer('rds-a'), await startTerminalServer('rds-b'), await startTerminalServer('rds-c')];
+    started.push(...terminalServers);
+    const macs = Array.from({ length: options.terminals }, (_, i) => `02:00:00:aa:00:${(i + 1).toString(16).padStart(2, '0')}`);
+    await seed(site.admin, macs, terminalServers, { key: 'fw/tandem-os-2.0.img', sha256: sha256(firmware), size: firmware.length }, options.failoverMode ?? 'failover');
+
+    const boot = tempDir('emulator-boot');
+    // Debian's iPXE build when the machine has it (the tests install it), else a stand-in of the same size.
+    if (existsSync('/usr/lib/ipxe/snponly.efi')) copyFileSync('/usr/lib/ipxe/snponly.efi', join(boot, 'snponly.efi'));
+    else randomFile(boot, 'snponly.efi', 173_792);
+    const clientPort = await freePort('udp');
+    const ports = async (): Promise<RelayPorts & { httpPort: number }> => {
+      const httpPort = await freePort();
+      return { httpPort, url: `http://127.0.0.1:${httpPort}`, tftpPort: await freePort('udp'), dhcpPort: await freePort('udp'), pxePort: await freePort('udp') };
+    };
+    const endpoints = { a: await ports(), b: await ports() };
+    const relay = (id: 'a' | 'b', peer: RelayPorts) =>
+      site.startRelay({
+        RELAY_ID: `relay-${id}`,
+        RELAY_BOOT_DIR: boot,
+        RELAY_HTTP_PORT: String(endpoints[id].httpPort),
+        RELAY_TFTP_PORT: String(endpoints[id].tftpPort),
+        RELAY_PEERS: peer.url,
+        RELAY_PROXYDHCP: 'on',
+        RELAY_DHCP_HOST: '127.0.0.1',
+        RELAY_DHCP_PORT: String(endpoints[id].dhcpPort),
+        RELAY_PXE_PORT: String(endpoints[id].pxePort),
+        RELAY_DHCP_CLIENT_PORT: String(clientPort),
+        RELAY_ADVERTISE_ADDRESS: '127.0.0.1',
+        RELAY_DHCP_NETWORKS: '127.0.0.0/8',
+        ...options.relayEnv,
+      });
+    const a = await relay('a', endpoints.b);
+    started.push(a);
+    const b = await relay('b', endpoints.a);
+    started.push(b);
+    const list = (key: keyof RelayPorts) => `${endpoints.a[key]},${endpoints.b[key]}`;
+    return {
+      site,
+      relays: { a, b },
+      endpoints,
+      clientPort,
+      terminalServers,
+      firmware,
+      macs,
+      emulateArgs: (mode) => [
+        '--relays',
+        list('url'),
+        '--tftp-port',
+        list('tftpPort'),
+        ...(mode === 'proxy-dhcp' ? ['--proxy-dhcp', '--dhcp-port', list('dhcpPort'), '--pxe-port', list('pxePort'), '--client-port', String(clientPort)] : []),
+      ],
+      async stop() {
+        await Promise.all(started.map((s) => s.stop().catch(() => {})));
+        await site.stop();
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((s) => s.stop().catch(() => {})));
+    await site.stop();
+    throw error;
+  }
+}
