@@ -13,6 +13,10 @@ import { stylesheet } from './assets/style';
 import type { DashboardEnv } from './context';
 import { declarePage } from './page-route';
 import { mountOverview } from './pages/overview';
+import { mountPending } from './pages/pending';
+import { mountTerminal } from './pages/terminal';
+import { mountTerminalNew } from './pages/terminal-new';
+import { mountTerminalList } from './pages/terminals';
 import { mountSignIn } from './pages/sign-in';
 import { overviewFigures } from './read/overview';
 import { RefusalPage } from './refusal';
@@ -53,6 +57,11 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>, table: RouteTable, deps
 
   mountSignIn(dashboard, table);
   mountOverview(dashboard, table, overviewFigures(deps, services));
+  mountTerminalList(dashboard, table);
+  // Before /terminals/{id}, which would take "new" for an id.
+  mountTerminalNew(dashboard, table);
+  mountTerminal(dashboard, table);
+  mountPending(dashboard, table);
 
   dashboard.onError((err, c) => {
     const problem = toDomainError(err);

@@ -14,6 +14,9 @@ import { pageQuery } from './paging';
 const problem = { description: 'Problem document (RFC 9457)' };
 const page = z.object(pageQuery);
 
+/** What a shadow grant is asked with (the API's body, the dashboard's form). */
+export const shadowRequest = z.object({ mode: z.enum(shadowModes).default('view-only'), ttlSeconds: z.number().int().min(30).max(3600).default(300) }).strict();
+
 /** The server's identity, its licence with usage per server, leases, and shadow grants. */
 export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
   declareRoute(
@@ -129,7 +132,7 @@ export function mountLicense(app: OpenAPIHono<AppEnv>, table: RouteTable): void 
       tags: ['terminals'],
       request: {
         params: z.object({ id: z.string().min(1).max(64) }),
-        body: jsonBody(z.object({ mode: z.enum(shadowModes).default('view-only'), ttlSeconds: z.number().int().min(30).max(3600).default(300) }).strict()),
+        body: jsonBody(shadowRequest),
       },
       responses: { 201: { description: 'The signed shadow grant' }, 403: problem, 404: problem },
     },
