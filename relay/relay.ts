@@ -177,7 +177,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     feed.start();
     if (settings.proxyDhcp) {
       proxyDhcp = new ProxyDhcpServer(
-        { ...settings.dhcp, dhcpPort: settings.dhcp.port, address: settings.dhcp.advertiseAddress, httpPort, relayId: settings.relayId },
+        { ...settings.dhcp, dhcpPort: settings.dhcp.port, httpPort, relayId: settings.relayId },
         log,
         metrics,
       );

@@ -3,7 +3,7 @@ import { readSettings, SettingsError } from './settings';
 
 describe('readSettings', () => {
   it('has working defaults for the local system', () => {
-    const s = readSettings({}, 'plant-relay-1', [0, 1], () => '10.20.0.5');
+    const s = readSettings({}, 'plant-relay-1', [0, 1]);
     expect(s).toMatchObject({
       relayId: 'plant-relay-1',
       handlers: ['http://127.0.0.1:8787'],
@@ -17,7 +17,7 @@ describe('readSettings', () => {
       workers: 2,
       s3: { endpoint: 'http://127.0.0.1:4569', bucket: 'tandem-firmware', region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
       tftp: { maxBlksize: 1468, io: 'thread', busyPollUs: 100, threadCpus: [0, 1] },
-      dhcp: { port: 67, pxePort: 4011, advertiseAddress: '10.20.0.5' },
+      dhcp: { port: 67, pxePort: 4011, advertiseAddress: null },
     });
   });
 
@@ -118,6 +118,28 @@ describe('readSettings', () => {
     );
   });
 
+  it('advertises the relay’s address on each request’s link unless told one address', () => {
+    expect(readSettings({}, 'h').dhcp.advertiseAddress).toBeNull();
+    expect(readSettings({ RELAY_HOST: '0.0.0.0' }, 'h').dhcp.advertiseAddress).toBeNull();
+    expect(readSettings({ RELAY_HOST: '10.0.0.2' }, 'h').dhcp.advertiseAddress).toBe('10.0.0.2');
+    expect(readSettings({ RELAY_HOST: '10.0.0.2', RELAY_ADVERTISE_ADDRESS: '10.0.0.9' }, 'h').dhcp.advertiseAddress).toBe('10.0.0.9');
+  });
+
+  it('offers Debian’s iPXE builds by default and a site’s boot file per architecture', () => {
+    expect([...readSettings({}, 'h').dhcp.bootFiles]).toEqual([
+      [0, 'undionly.kpxe'],
+      [7, 'snponly.efi'],
+      [9, 'snponly.efi'],
+      [16, 'snponly.efi'],
+    ]);
+    const site = readSettings({ RELAY_BOOT_FILES: '11=arm64/snponly.efi, 27=riscv64/ipxe.efi,0=' }, 'h').dhcp.bootFiles;
+    expect(site.get(11)).toBe('arm64/snponly.efi');
+    expect(site.get(27)).toBe('riscv64/ipxe.efi');
+    expect(site.has(0)).toBe(false);
+    const shorthands = readSettings({ RELAY_PXE_BIOS_FILE: 'ipxe.pxe', RELAY_PXE_EFI_FILE: 'ipxe.efi' }, 'h').dhcp.bootFiles;
+    expect([0, 7, 9, 16].map((arch) => shorthands.get(arch))).toEqual(['ipxe.pxe', 'ipxe.efi', 'ipxe.efi', 'ipxe.efi']);
+  });
+
   it('reads the networks proxyDHCP answers on', () => {
     expect(readSettings({}, 'h').dhcp.networks).toBeNull();
     expect(readSettings({ RELAY_DHCP_NETWORKS: '10.20.0.0/24, 10.30.4.1' }, 'h').dhcp.networks).toEqual([
@@ -141,6 +163,11 @@ describe('readSettings', () => {
     ['RELAY_TFTP_IO', 'uring'],
     ['RELAY_TFTP_BUSY_POLL_US', '-5'],
     ['RELAY_DHCP_NETWORKS', '10.20.0.0/33'],
+    ['RELAY_ADVERTISE_ADDRESS', 'relay-a.plant'],
+    ['RELAY_BOOT_FILES', '11:arm64/snponly.efi'],
+    ['RELAY_BOOT_FILES', '11=../etc/passwd'],
+    ['RELAY_BOOT_FILES', '70000=ipxe.efi'],
+    ['RELAY_PXE_EFI_FILE', '/srv/ipxe.efi'],
     ['RELAY_HTTP_CONFIG_BURST', '0'],
     ['RELAY_HTTP_CONFIG_PER_MINUTE', '-1'],
     ['RELAY_HTTP_UNLIMITED_SOURCES', 'localhost'],

@@ -1,9 +1,10 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { objectStoreSettings, type ObjectStoreSettings } from '../functions/domain/object-store';
-import { availableParallelism, networkInterfaces } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { secretWeakness } from '../functions/domain/secret-strength';
 import { allowedCpus } from './cpu-affinity';
+import { type BootFiles, bootFilesWith, DEFAULT_BOOT_FILES } from './dhcp/architectures';
 import type { TftpTransferSettings } from './tftp/server';
 
 /** Everything the relay can be told, read from the environment with defaults for the local system. */
@@ -23,11 +24,11 @@ export interface RelaySettings {
     port: number;
     pxePort: number;
     clientPort: number;
-    /** The address terminals are told to boot from. */
-    advertiseAddress: string;
-    biosFile: string;
-    efiFile: string;
-    /** Where answers may go (relay agents, clients); null: the network of the advertised address's interface. */
+    /** The address terminals are told to boot from; null: the relay's address on the link each request comes in on. */
+    advertiseAddress: string | null;
+    /** The boot file offered per client architecture (option 93). */
+    bootFiles: BootFiles;
+    /** Where answers may go (relay agents, clients); null: the networks of the link each request comes in on. */
     networks: Cidr[] | null;
   };
   bootDir: string;
@@ -162,11 +163,22 @@ function objectStore(env: Env): RelaySettings['s3'] {
   });
 }
 
-function firstExternalIpv4(): string | null {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const entry of list ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
-  }
-  return null;
+/** RELAY_PXE_BIOS_FILE and RELAY_PXE_EFI_FILE (x86 BIOS; x64 UEFI and its HTTP boot), then RELAY_BOOT_FILES per architecture. */
+function bootFiles(env: Env): BootFiles {
+  const shorthands = [
+    env.RELAY_PXE_BIOS_FILE ? `0=${env.RELAY_PXE_BIOS_FILE}` : '',
+    env.RELAY_PXE_EFI_FILE ? [7, 9, 16].map((arch) => `${arch}=${env.RELAY_PXE_EFI_FILE}`).join(',') : '',
+  ];
+  const read = bootFilesWith([...shorthands, env.RELAY_BOOT_FILES ?? ''].join(','), DEFAULT_BOOT_FILES);
+  if ('error' in read) throw new SettingsError(`RELAY_BOOT_FILES: ${read.error}`);
+  return read.files;
+}
+
+/** RELAY_ADVERTISE_ADDRESS, else the one address the relay listens on (RELAY_HOST), else null: decided per request. */
+function advertiseAddress(env: Env): string | null {
+  const address = env.RELAY_ADVERTISE_ADDRESS?.trim();
+  if (address && !isIPv4(address)) throw new SettingsError(`RELAY_ADVERTISE_ADDRESS must be an IPv4 address, got ${JSON.stringify(address)}`);
+  return address || (env.RELAY_HOST && env.RELAY_HOST !== '0.0.0.0' ? env.RELAY_HOST : null);
 }
 
 /** The cores this process may run on, in order. */
@@ -174,7 +186,7 @@ function usableCpus(): number[] {
   return allowedCpus() ?? Array.from({ length: availableParallelism() }, (_, i) => i);
 }
 
-export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ownAddress: () => string | null = firstExternalIpv4): RelaySettings {
+export function readSettings(env: Env, hostname: string, cpus = usableCpus()): RelaySettings {
   const relayId = env.RELAY_ID || hostname;
   const handlers = urlList(env, 'RELAY_HANDLERS', 'http://127.0.0.1:8787');
   const peers = urlList(env, 'RELAY_PEERS', '');
@@ -196,10 +208,8 @@ export function readSettings(env: Env, hostname: string, cpus = usableCpus(), ow
       port: integer(env, 'RELAY_DHCP_PORT', 67, 0, 65535),
       pxePort: integer(env, 'RELAY_PXE_PORT', 4011, 0, 65535),
       clientPort: integer(env, 'RELAY_DHCP_CLIENT_PORT', 68, 1, 65535),
-      advertiseAddress:
-        env.RELAY_ADVERTISE_ADDRESS || (env.RELAY_HOST && env.RELAY_HOST !== '0.0.0.0' ? env.RELAY_HOST : null) || ownAddress() || '127.0.0.1',
-      biosFile: env.RELAY_PXE_BIOS_FILE || 'undionly.kpxe',
-      efiFile: env.RELAY_PXE_EFI_FILE || 'snponly.efi',
+      advertiseAddress: advertiseAddress(env),
+      bootFiles: bootFiles(env),
       networks: cidrList(env, 'RELAY_DHCP_NETWORKS'),
     },
     bootDir: env.RELAY_BOOT_DIR || './boot',

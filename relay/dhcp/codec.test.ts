@@ -1,8 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clientRequest, decodeDhcp, DhcpMessage, DhcpOption, type DhcpPacket, encodeDhcp, MAX_DHCP_DATAGRAM_BYTES } from './codec';
-import { pxeReply } from './pxe-offer';
-
-const settings = { address: '10.20.0.5', httpPort: 8080, relayId: 'relay-a', biosFile: 'undionly.kpxe', efiFile: 'snponly.efi' };
 
 function discover(options: Array<[number, Uint8Array | string]>, mac = 'aa:bb:cc:00:00:01'): DhcpPacket {
   return clientRequest(mac, new Map(options.map(([code, v]) => [code, typeof v === 'string' ? Buffer.from(v, 'latin1') : v])), { xid: 0x1234abcd, secs: 4, flags: 0x8000 });
@@ -106,42 +103,5 @@ describe('DHCP codec work', () => {
     const decoded = decodeDhcp(huge);
     expect(decoded.ok ? 'decoded' : decoded.reason).toBe(`longer than ${MAX_DHCP_DATAGRAM_BYTES} bytes`);
     expect(copiedBytes(() => decodeDhcp(huge))).toBe(0);
-  });
-});
-
-describe('pxeReply', () => {
-  it('offers undionly.kpxe to a BIOS PXE client, with no address and discovery control 8', () => {
-    const reply = pxeReply(pxeDiscover(0), settings)!;
-    expect(reply).toMatchObject({ op: 2, xid: 0x1234abcd, yiaddr: '0.0.0.0', siaddr: '10.20.0.5', file: 'undionly.kpxe', sname: 'relay-a' });
-    expect(reply.options.get(DhcpOption.MESSAGE_TYPE)).toEqual(Uint8Array.of(DhcpMessage.OFFER));
-    expect(reply.options.get(DhcpOption.VENDOR_SPECIFIC)).toEqual(Uint8Array.of(6, 1, 8, 255));
-    expect(reply.options.get(DhcpOption.CLIENT_GUID)).toEqual(Uint8Array.of(0, ...new Array(16).fill(7)));
-  });
-
-  it('offers the EFI loader to UEFI clients and an HTTP URL to UEFI HTTP boot', () => {
-    expect(pxeReply(pxeDiscover(7), settings)!.file).toBe('snponly.efi');
-    expect(pxeReply(pxeDiscover(9), settings)!.file).toBe('snponly.efi');
-    const http = pxeReply(pxeDiscover(16), settings)!;
-    expect(http.file).toBe('http://10.20.0.5:8080/snponly.efi');
-    expect(Buffer.from(http.options.get(DhcpOption.VENDOR_CLASS)!).toString()).toBe('HTTPClient');
-  });
-
-  it('chains iPXE to the relay’s per-terminal boot script', () => {
-    const reply = pxeReply(pxeDiscover(7, [[DhcpOption.USER_CLASS, 'iPXE']]), settings)!;
-    expect(reply.file).toBe('http://10.20.0.5:8080/boot.ipxe?mac=aa:bb:cc:00:00:01');
-  });
-
-  it('acknowledges a REQUEST on the PXE port', () => {
-    const request = pxeDiscover(7);
-    request.options.set(DhcpOption.MESSAGE_TYPE, Uint8Array.of(DhcpMessage.REQUEST));
-    expect(pxeReply(request, settings)!.options.get(DhcpOption.MESSAGE_TYPE)).toEqual(Uint8Array.of(DhcpMessage.ACK));
-  });
-
-  it('leaves clients that are not PXE, and replies, to the DHCP server', () => {
-    expect(pxeReply(discover([[DhcpOption.MESSAGE_TYPE, Uint8Array.of(DhcpMessage.DISCOVER)]]), settings)).toBeNull();
-    expect(pxeReply({ ...pxeDiscover(0), op: 2 }, settings)).toBeNull();
-    const release = pxeDiscover(0);
-    release.options.set(DhcpOption.MESSAGE_TYPE, Uint8Array.of(DhcpMessage.RELEASE));
-    expect(pxeReply(release, settings)).toBeNull();
   });
 });

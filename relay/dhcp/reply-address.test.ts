@@ -1,7 +1,6 @@
-import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { addressSet } from '../settings';
-import { interfaceNetwork, replyDestination } from './reply-address';
+import { replyDestination } from './reply-address';
 
 const served = addressSet([{ address: '10.20.0.0', prefix: 24, family: 'ipv4' }]);
 const ports = { dhcpPort: 67, clientPort: 68 };
@@ -26,21 +25,5 @@ describe('where a proxyDHCP answer goes', () => {
     expect(replyDestination('dhcp', { giaddr: '203.0.113.9', ciaddr: '10.20.0.31' }, sender, ports, served)).toEqual(off);
     expect(replyDestination('pxe', none, { address: '203.0.113.9', port: 4011 }, ports, served)).toEqual(off);
     expect(replyDestination('dhcp', { ...none, ciaddr: '10.20.1.5' }, sender, ports, served)).toEqual(off);
-  });
-});
-
-describe('the network a relay serves by default', () => {
-  const entry = (address: string, cidr: string, family: 'IPv4' | 'IPv6' = 'IPv4') =>
-    ({ address, cidr, family, netmask: '', mac: '', internal: false }) as NetworkInterfaceInfo;
-  const interfaces = {
-    lo: [entry('127.0.0.1', '127.0.0.1/8')],
-    eth0: [entry('10.20.0.5', '10.20.0.5/24'), entry('fd00::5', 'fd00::5/64', 'IPv6')],
-    eth1: [entry('192.168.7.2', '192.168.7.2/26')],
-  };
-
-  it('is the network of the interface that holds the advertised address', () => {
-    expect(interfaceNetwork('10.20.0.5', interfaces)).toEqual({ address: '10.20.0.5', prefix: 24, family: 'ipv4' });
-    expect(interfaceNetwork('192.168.7.2', interfaces)).toEqual({ address: '192.168.7.2', prefix: 26, family: 'ipv4' });
-    expect(interfaceNetwork('198.51.100.1', interfaces)).toBeNull();
   });
 });

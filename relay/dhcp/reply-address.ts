@@ -1,6 +1,4 @@
 import type { BlockList } from 'node:net';
-import type { NetworkInterfaceInfo } from 'node:os';
-import type { Cidr } from '../settings';
 
 export interface ReplyPorts {
   /** The relay's DHCP port (67): where a relay agent listens for answers. */
@@ -31,15 +29,4 @@ export function replyDestination(
   else if (request.ciaddr !== '0.0.0.0') to = { address: request.ciaddr, port: ports.clientPort };
   else return { address: '255.255.255.255', port: ports.clientPort };
   return served.check(to.address, 'ipv4') ? to : { refused: 'off_network' };
-}
-
-/** The network of the interface that holds address (e.g. 10.20.0.0/24 for 10.20.0.5/24), or null. */
-export function interfaceNetwork(address: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): Cidr | null {
-  for (const list of Object.values(interfaces)) {
-    for (const entry of list ?? []) {
-      if (entry.family !== 'IPv4' || entry.address !== address || !entry.cidr) continue;
-      return { address: entry.address, prefix: Number(entry.cidr.split('/')[1]), family: 'ipv4' };
-    }
-  }
-  return null;
 }
