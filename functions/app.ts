@@ -10,10 +10,13 @@ import { onError, problemResponse } from './http/problem';
 import { requestBodyRules } from './http/request-body';
 import { validationHook, type RouteTable } from './http/route';
 import { mountAudit } from './routes/audit';
+import { mountBackup } from './routes/backup';
 import { mountBenchReference } from './routes/bench-reference';
 import { mountBoot } from './routes/boot';
 import { mountChanges } from './routes/changes';
 import { mountConfiguration } from './routes/configuration';
+import { CONFIGURATION_IMPORT_PATH, mountConfigurationTransfer } from './routes/configuration-transfer';
+import { FIRMWARE_UPLOAD_PATH, mountFirmwareUpload } from './routes/firmware-upload';
 import { mountHealth } from './routes/health';
 import { mountLicense } from './routes/license';
 import { mountPending } from './routes/pending';
@@ -52,7 +55,7 @@ export function createApp(deps: AppDeps): TandemApp {
     c.set('services', services);
     await next();
   });
-  app.use('/api/*', requestBodyRules(MAX_BODY_BYTES));
+  app.use('/api/*', requestBodyRules(MAX_BODY_BYTES, [CONFIGURATION_IMPORT_PATH, FIRMWARE_UPLOAD_PATH]));
   // Pokes the peer after each committed change; on Workers the poke outlives the response through waitUntil.
   app.use('/api/*', async (c, next) => {
     await next();
@@ -69,6 +72,9 @@ export function createApp(deps: AppDeps): TandemApp {
   mountChanges(app, routeTable);
   mountLicense(app, routeTable);
   mountDashboard(app, routeTable, deps, services);
+  mountConfigurationTransfer(app, routeTable);
+  mountFirmwareUpload(app, routeTable);
+  mountBackup(app, routeTable);
   if (deps.benchReference) mountBenchReference(app, routeTable, deps.db);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

@@ -1,4 +1,6 @@
 import type { Database } from '../db/database';
+import type { DatabaseBackups } from './services/backup';
+import type { FirmwareUploads } from './services/firmware-upload';
 import type { HandlerSettings } from './settings';
 import type { PeerFetch } from './sync/peer-client';
 
@@ -43,6 +45,10 @@ export interface AppDeps {
   benchReference?: boolean;
   /** Changes per pulled batch (TANDEM_SYNC_BATCH). */
   syncBatchSize?: number;
+  /** Where uploaded firmware is streamed (the relays' object store), on Node; absent on Workers, which refuse uploads. */
+  firmwareUploads?: FirmwareUploads;
+  /** Online copies of the database file (GET /api/v1/backup), on Node with a `file:` database; absent for a libSQL server. */
+  databaseBackups?: DatabaseBackups;
 }
 
 /** What createApp needs, from the settings both runtimes read; the same on Node and on Workers. */

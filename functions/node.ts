@@ -6,6 +6,8 @@ import { createApp } from './app';
 import { appDepsFrom } from './deps';
 import { jsonLogger } from './log';
 import { fetchTrusting, httpsServing } from './node-transport';
+import { fileDatabaseBackups } from './services/backup-file';
+import { s3FirmwareStore } from './services/firmware-upload-s3';
 import { bootstrapAdminToken, bootstrapPeerToken } from './services/tokens';
 import { handlerSettings } from './settings';
 
@@ -30,7 +32,12 @@ async function main(): Promise<void> {
 
   if (settings.peerToken) await bootstrapPeerToken(db, settings.serverId, new Date(), settings.peerToken);
 
-  const deps = { ...appDepsFrom(settings, db, log), peerFetch: fetchTrusting(settings.caFile) };
+  const deps = {
+    ...appDepsFrom(settings, db, log),
+    peerFetch: fetchTrusting(settings.caFile),
+    firmwareUploads: { store: s3FirmwareStore(settings.objectStore), maxBytes: settings.firmwareMaxBytes },
+    databaseBackups: fileDatabaseBackups(db, settings.databaseUrl, settings.serverId, () => new Date()) ?? undefined,
+  };
   for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
   const app = createApp(deps);
   const { identity, licensing, sync } = app.services;

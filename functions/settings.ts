@@ -4,6 +4,7 @@ import { DEFAULT_GRACE_DAYS, DEMO_LICENSE_PUBLIC_KEY, LEASE_TTL_LIMITS_SECONDS, 
 import { MIN_SECRET_LENGTH, secretWeakness } from './domain/secret-strength';
 import { fromBase64Url } from './domain/signing';
 import { isPlainHttpToAnotherMachine } from './domain/transport';
+import { objectStoreSettings, type ObjectStoreSettings } from './domain/object-store';
 
 export interface HandlerSettings {
   host: string;
@@ -38,6 +39,10 @@ export interface HandlerSettings {
   leaseTtlSeconds: number;
   /** TANDEM_LICENSE_GRACE_DAYS: how long an expired licence keeps granting leases, with warnings (0 to 30). */
   licenseGraceDays: number;
+  /** S3_*: the relays' object store, where a Node handler streams uploaded firmware (the relays' rule and defaults). */
+  objectStore: ObjectStoreSettings;
+  /** TANDEM_FIRMWARE_MAX_BYTES: the largest firmware image an upload may send. */
+  firmwareMaxBytes: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -93,8 +98,20 @@ export function handlerSettings(env: Env): HandlerSettings {
     licensePublicKey,
     leaseTtlSeconds,
     licenseGraceDays,
+    objectStore: objectStoreSettings(env, (message) => {
+      throw new DomainError(400, 'invalid_setting', `${message}.`);
+    }),
+    firmwareMaxBytes: boundedNumber(env, 'TANDEM_FIRMWARE_MAX_BYTES', DEFAULT_FIRMWARE_MAX_BYTES, {
+      min: 1,
+      max: 64 * 1024 ** 3,
+      what: 'a whole number of bytes from 1 to 68719476736 (64 GiB)',
+      why: 'it bounds what one upload may write to the object store',
+    }),
   };
 }
+
+/** 2 GiB: a thin client's operating-system image with room to spare. */
+export const DEFAULT_FIRMWARE_MAX_BYTES = 2 * 1024 ** 3;
 
 /**
  * The key licences are checked with. The demo key's private half ships with Tandem, so it is

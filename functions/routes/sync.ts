@@ -49,13 +49,15 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       method: 'get',
       path: '/api/v1/sync/changes',
       access: access.peer,
-      summary: "This server's own changes after a cursor, oldest first, with its schema version",
+      summary: "This server's own changes after a cursor, oldest first, with its schema version (origin=caller: the caller's own changes held here, for a caller restored from a backup)",
       tags: ['sync'],
       request: {
         headers: peerHeaders,
         query: z.object({
           after: z.coerce.number().int().min(0).default(0),
           limit: z.coerce.number().int().min(0).max(MAX_BATCH_SIZE).default(DEFAULT_BATCH_SIZE),
+          /** `caller`: the calling server's own changes held here, for a caller restored from a backup (sync/recover.ts). */
+          origin: z.enum(['self', 'caller']).default('self'),
         }),
       },
       responses: {
@@ -65,7 +67,12 @@ export function mountSync(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
     },
     async (c) => {
       const { engine, self } = await servingCheck(c);
-      const { after, limit } = c.req.valid('query');
+      const { after, limit, origin } = c.req.valid('query');
+      if (origin === 'caller') {
+        const caller = c.req.header(SERVER_ID_HEADER);
+        if (!caller) throw new DomainError(400, 'invalid_field', `origin=caller needs the ${SERVER_ID_HEADER} header: the caller's server id.`, { field: SERVER_ID_HEADER });
+        return c.json(await readChangesPage(c.var.deps.db, self, after, limit, c.var.deps.now(), caller));
+      }
       const page = await readChangesPage(c.var.deps.db, self, after, limit, c.var.deps.now());
       if (limit > 0) engine.noteServed(c.req.header(SERVER_ID_HEADER)!, after);
       return c.json(page);

@@ -4,6 +4,7 @@ import type { Licensing } from '../services/license';
 import { Pair } from './pair';
 import { describeFailure } from './peer-client';
 import { emptyPull, pullChanges, type PullResult } from './pull';
+import { recoverOwnChanges } from './recover';
 import { syncStatus, type SyncStatus } from './status';
 
 export type { PullResult } from './pull';
@@ -158,6 +159,11 @@ export class SyncEngine {
     const { pair } = this;
     const { deps, memory, counters } = pair;
     const { direction } = await pair.direction();
+    // A server restored from a backup first takes back its own changes, whichever way changes flow.
+    if ((direction.pulls || direction.serves) && pair.peer && !(await pair.paused())) {
+      const failure = await this.recoverIfRestored();
+      if (failure) return failure;
+    }
     if (!direction.pulls) return skipped(direction.reason);
     if (!pair.peer) return skipped('no peer configured: set TANDEM_PEER_URL and TANDEM_PEER_TOKEN');
     if (await pair.paused()) return skipped('synchronisation is paused on this server');
@@ -176,6 +182,21 @@ export class SyncEngine {
       memory.lastError = { ...failure, at: deps.now().toISOString() };
       deps.log({ level: 'warn', msg: 'sync pull failed', ...failure });
       return { ...result, outcome: 'failed', error: failure };
+    }
+  }
+
+  /** Recovery after a restore (`recover.ts`); a failed result when the peer cannot give the changes back yet. */
+  private async recoverIfRestored(): Promise<PullResult | null> {
+    const { deps, memory, counters } = this.pair;
+    try {
+      await recoverOwnChanges(this.pair, await this.pair.client());
+      return null;
+    } catch (err) {
+      counters.pullFailures++;
+      const failure = describeFailure(err);
+      memory.lastError = { ...failure, at: deps.now().toISOString() };
+      deps.log({ level: 'warn', msg: 'taking back changes after a restore failed; retried with the next pull', ...failure });
+      return { ...emptyPull(), outcome: 'failed', error: failure };
     }
   }
 }

@@ -92,6 +92,9 @@ export function peerClient(peer: PeerEndpoint, caller: Caller, send: PeerFetch =
     url: base,
     changes: async (after: number, limit: number): Promise<ChangesPage> =>
       parse(changesPage, await request('GET', `/api/v1/sync/changes?after=${after}&limit=${limit}`, TIMEOUTS.page, limits.page), 'a page of changes'),
+    /** The changes this (restored) server made that the peer holds, in the peer's order after `after`. */
+    heldChanges: async (after: number, limit: number): Promise<ChangesPage> =>
+      parse(changesPage, await request('GET', `/api/v1/sync/changes?after=${after}&limit=${limit}&origin=caller`, TIMEOUTS.page, limits.page), 'a page of changes'),
     snapshot: async (): Promise<SnapshotDocument> => parse(snapshotDocument, await request('GET', '/api/v1/sync/snapshot', TIMEOUTS.snapshot, limits.snapshot), 'a snapshot'),
     poke: async (): Promise<void> => {
       await request('POST', '/api/v1/sync/poke', TIMEOUTS.poke);

@@ -54,11 +54,13 @@ export function toWire(entry: ChangeLogEntry): WireChange {
 
 /**
  * This server's own changes after `after`, oldest first. Changes it pulled from
- * the peer are in the log too but are never sent back. Read in one transaction,
- * so the page, the head and the counts agree.
+ * the peer are in the log too but are never sent back — except to a peer restored
+ * from a backup, which asks for its own changes held here (`origin` is then the
+ * peer's id) to take back those it lost. Read in one transaction, so the page,
+ * the head and the counts agree.
  */
-export async function readChangesPage(db: Database, self: ServerIdentity, after: number, limit: number, at: Date): Promise<ChangesPage> {
-  const own = and(eq(changeLog.origin, self.serverId), gt(changeLog.seq, after));
+export async function readChangesPage(db: Database, self: ServerIdentity, after: number, limit: number, at: Date, origin = self.serverId): Promise<ChangesPage> {
+  const own = and(eq(changeLog.origin, origin), gt(changeLog.seq, after));
   const [rows, [{ head }], [{ pending }], oldest] = await db.orm.batch([
     db.orm.select().from(changeLog).where(own).orderBy(asc(changeLog.seq)).limit(Math.max(limit, 0)),
     db.orm.select({ head: max(changeLog.seq) }).from(changeLog),

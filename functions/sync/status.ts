@@ -35,6 +35,8 @@ export interface SyncStatus {
   failedChanges: number;
   /** References to records deleted on one server while the other still used them (the first 50). */
   danglingReferences: DanglingReference[];
+  /** When this database was restored from a backup, and when it took back from the peer the changes it had lost (null: not yet); null: never restored. */
+  restore: { restoredAt: string; recoveredAt: string | null } | null;
   /** What an admin should act on, in sentences. */
   warnings: string[];
 }
@@ -73,7 +75,8 @@ export async function syncStatus(pair: Pair): Promise<SyncStatus> {
     conflicts,
     failedChanges: failed,
     danglingReferences: dangling.slice(0, 50),
-    warnings: [danglingWarning(dangling)].filter((w): w is string => w !== null),
+    restore: state.restoredAt ? { restoredAt: state.restoredAt, recoveredAt: state.recoveredAt } : null,
+    warnings: [danglingWarning(dangling), restoreWarning(state)].filter((w): w is string => w !== null),
   };
   if (!pair.peer || (!direction.pulls && !direction.serves)) return status;
 
@@ -119,4 +122,10 @@ function latest(a: string | null, b: string | null): string | null {
 function secondsSince(at: string | null, now: Date): number {
   if (!at) return 0;
   return Math.max(0, (now.getTime() - Date.parse(at)) / 1000);
+}
+
+/** A restored server that has not yet taken back from the peer the changes it made after its backup. */
+function restoreWarning(state: { restoredAt: string | null; recoveredAt: string | null }): string | null {
+  if (!state.restoredAt || state.recoveredAt) return null;
+  return `restore_recovery_pending: this database was restored from a backup at ${state.restoredAt}; the changes this server made after the backup come back from the peer at the next successful pull.`;
 }
