@@ -5,7 +5,7 @@ import type { BootReport, FleetSummary } from '../../infra/emulator/boot-report'
 import { tempDir } from '../relay/support/files';
 import { freePort } from '../support/ports';
 import { startEmulate } from './support/emulate-process';
-import { type EmulatorSite, startEmulatorSite } from './support/emulator-site';
+import { type EmulatorSite, startEmulatorSite, startTerminalServer } from './support/emulator-site';
 
 const PHASES = /dhcp [\d.]+ ms {2}loader [\d.]+ ms {2}script [\d.]+ ms {2}firmware [\d.]+ ms {2}config [\d.]+ ms {2}session [\d.]+ ms/;
 
@@ -35,7 +35,6 @@ describe('npx tandem emulate against a real site', { timeout: 180_000 }, () => {
     expect(run.lines.find((l) => l.startsWith('summary:'))).toMatch(/^summary: 3 of 3 terminals booted, 0 failed; all had their configuration and sessions after [\d.]+ ms$/);
     for (const phase of ['dhcp', 'loader', 'script', 'firmware', 'config', 'session', 'total']) expect(run.lines.some((l) => new RegExp(`^${phase} +[\\d.]+ ms +[\\d.]+ ms +[\\d.]+ ms$`).test(l))).toBe(true);
     expect(run.stderr).toMatch(/progress: 3\/3 done \(3 booted, 0 failed\)/);
-    console.log(run.lines.join('\n'));
 
     const written = JSON.parse(readFileSync(json, 'utf8')) as { summary: FleetSummary; reports: BootReport[] };
     expect(written.summary).toMatchObject({ terminals: 3, booted: 3, failed: 0 });
@@ -88,6 +87,32 @@ describe('npx tandem emulate against a real site', { timeout: 180_000 }, () => {
       await run.exitsWith(0);
     } finally {
       await run.kill();
+    }
+  });
+
+  it('holds a standby session with instant failover and switches to it when the active server dies', async () => {
+    const admin = site.site.admin;
+    const servers = [await startTerminalServer('hot-1'), await startTerminalServer('hot-2'), await startTerminalServer('hot-3')];
+    const ids: string[] = [];
+    for (const s of servers) ids.push((await admin.post('/api/v1/terminal-servers', { name: s.name, host: '127.0.0.1', port: s.port })).body.id);
+    const client = await admin.post('/api/v1/display-clients', { name: 'hot-desktop', type: 'rdp', terminalServerIds: ids, failoverMode: 'instant-failover' });
+    const firmwareId = (await admin.get('/api/v1/firmware-packages')).body.items[0].id;
+    const group = await admin.post('/api/v1/groups', { name: 'hot-line', displayClientIds: [client.body.id], firmwarePackageId: firmwareId });
+    expect((await admin.post('/api/v1/terminals', { mac: '02:00:00:bb:00:01', name: 'hot-station', groupId: group.body.id })).status).toBe(201);
+    const run = startEmulate([...site.emulateArgs('list'), '--mac', '02:00:00:bb:00:01']);
+    try {
+      await run.waitForLine(/^02:00:00:bb:00:01 {2}booted .*sessions hot-desktop on hot-1 127\.0\.0\.1:\d+ \(standby hot-2 127\.0\.0\.1:\d+\)/);
+      expect([servers[0].sessions(), servers[1].sessions(), servers[2].sessions()]).toEqual([1, 1, 0]);
+      await servers[0].stop();
+      await run.waitForLine(/session hot-desktop: hot-1 .* went away; now on hot-2 127\.0\.0\.1:\d+/);
+      // A new standby is taken on the next server of the list.
+      for (let i = 0; i < 100 && servers[2].sessions() === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect([servers[1].sessions(), servers[2].sessions()]).toEqual([1, 1]);
+      run.send('quit');
+      await run.exitsWith(0);
+    } finally {
+      await run.kill();
+      await Promise.all(servers.map((s) => s.stop()));
     }
   });
 
