@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nextServerOptions } from './dhcp-server';
+import { startQemuSite, type BootOutcome, type QemuSite } from './site';
+
+// Under TCG a boot takes 10–40 s; a machine that has not printed the firmware's line by then will not.
+const BOOT_TIMEOUT_MS = 120_000;
+const STEP_TIMEOUT_MS = 240_000;
+
+/**
+ * Real PXE firmware against the whole site, in network namespaces: SeaBIOS with the iPXE ROM, and
+ * OVMF with its own UEFI PXE client (no iPXE ROM), each booting the firmware configured through the
+ * API. Success is the firmware's line on the machine's serial console. The steps run in order on
+ * one site, and nothing but the product itself fills the relays' caches between them.
+ */
+describe('real PXE firmware (QEMU) boots through the site', () => {
+  let site: QemuSite;
+  let failed = false;
+  const report: Array<{ step: string; seconds: number; boots: BootOutcome[] }> = [];
+  /** Runs a step's changes, then boots both machines; records the step's wall time and each boot. */
+  const step = async (name: string, change: () => Promise<void>): Promise<BootOutcome[]> => {
+    const started = Date.now();
+    try {
+      await change();
+      const boots = await site.boot(name, BOOT_TIMEOUT_MS);
+      report.push({ step: name, seconds: (Date.now() - started) / 1000, boots });
+      return boots;
+    } catch (error) {
+      report.push({ step: `${name} (failed)`, seconds: (Date.now() - started) / 1000, boots: [] });
+      throw error;
+    }
+  };
+
+  beforeAll(async () => {
+    const started = Date.now();
+    site = await startQemuSite();
+    report.push({ step: 'site: namespaces, object store, handler pair, configuration', seconds: (Date.now() - started) / 1000, boots: [] });
+  }, 180_000);
+  afterEach((context) => {
+    if (context.task.result?.state === 'fail') failed = true;
+  });
+  afterAll(async () => {
+    await site?.stop({ keepLogs: failed });
+    console.log(
+      ['step'.padEnd(70) + 'wall s   boots (firmware: s from power-on, relay)']
+        .concat(report.map((r) => `${r.step.padEnd(70)}${r.seconds.toFixed(1).padStart(6)}   ${r.boots.map((b) => `${b.firmware}: ${b.seconds.toFixed(1)} s ${b.relay ?? '?'}`).join(', ')}`))
+        .join('\n'),
+    );
+  }, 120_000);
+
+  it("boots when the site's DHCP server names relay A as next-server (proxyDHCP off)", async () => {
+    const relay = site.relays.a;
+    const boots = await step('next-server: DHCP names relay A', async () => {
+      // Its own cache, dropped afterwards: the proxyDHCP steps start from relays that have served nothing.
+      await relay.startBeforeLink({ RELAY_PROXYDHCP: 'off', RELAY_CACHE_DIR: join(site.logDir, 'relay-a-next-server') });
+      await site.startDhcp(nextServerOptions(relay.station.address));
+    });
+    for (const boot of boots) expect(boot.relay, boot.line).toBe('relay-a');
+    await relay.stop();
+  }, STEP_TIMEOUT_MS);
+
+  describe('with proxyDHCP on both relays, each started before its link is up, no RELAY_ADVERTISE_ADDRESS', () => {
+    beforeAll(async () => {
+      const started = Date.now();
+      await site.startDhcp();
+      await Promise.all([site.relays.a.startBeforeLink(), site.relays.b.startBeforeLink()]);
+      report.push({ step: 'proxyDHCP: address-only DHCP, both relays started before their links', seconds: (Date.now() - started) / 1000, boots: [] });
+    }, 120_000);
+
+    it('boots from relay B with relay A stopped', async () => {
+      const boots = await step('relay A stopped', () => site.relays.a.stop());
+      for (const boot of boots) expect(boot.relay, boot.line).toBe('relay-b');
+    }, STEP_TIMEOUT_MS);
+
+    it('boots through the secondary handler with the primary stopped (relay A still stopped)', async () => {
+      const boots = await step('primary handler stopped (and relay A)', () => site.pair.a.handler.stop());
+      for (const boot of boots) expect(boot.relay, boot.line).toBe('relay-b');
+    }, STEP_TIMEOUT_MS);
+
+    it("boots from relay A's last-known-good copies with both handlers stopped, though A never served these terminals", async () => {
+      const boots = await step('both handlers stopped: relay A alone (restarted before its link), B stopped', async () => {
+        await Promise.all([site.pair.b.handler.stop(), site.relays.b.stop()]);
+        await site.relays.a.startBeforeLink();
+      });
+      for (const boot of boots) expect(boot.relay, boot.line).toBe('relay-a');
+    }, STEP_TIMEOUT_MS);
+
+    it('boots with everything back up (relay B restarted before its link)', async () => {
+      const boots = await step('everything up again: both handlers, both relays', async () => {
+        await Promise.all([site.pair.restart('a'), site.pair.restart('b')]);
+        await site.relays.b.startBeforeLink();
+      });
+      for (const boot of boots) expect(['relay-a', 'relay-b'], boot.line).toContain(boot.relay);
+    }, STEP_TIMEOUT_MS);
+  });
+});
