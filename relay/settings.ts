@@ -165,13 +165,18 @@ function objectStore(env: Env): RelaySettings['s3'] {
 
 /** RELAY_PXE_BIOS_FILE and RELAY_PXE_EFI_FILE (x86 BIOS; x64 UEFI and its HTTP boot), then RELAY_BOOT_FILES per architecture. */
 function bootFiles(env: Env): BootFiles {
-  const shorthands = [
-    env.RELAY_PXE_BIOS_FILE ? `0=${env.RELAY_PXE_BIOS_FILE}` : '',
-    env.RELAY_PXE_EFI_FILE ? [7, 9, 16].map((arch) => `${arch}=${env.RELAY_PXE_EFI_FILE}`).join(',') : '',
+  let files = DEFAULT_BOOT_FILES;
+  const changes: Array<[string, string]> = [
+    ['RELAY_PXE_BIOS_FILE', env.RELAY_PXE_BIOS_FILE ? `0=${env.RELAY_PXE_BIOS_FILE}` : ''],
+    ['RELAY_PXE_EFI_FILE', env.RELAY_PXE_EFI_FILE ? [7, 9, 16].map((arch) => `${arch}=${env.RELAY_PXE_EFI_FILE}`).join(',') : ''],
+    ['RELAY_BOOT_FILES', env.RELAY_BOOT_FILES ?? ''],
   ];
-  const read = bootFilesWith([...shorthands, env.RELAY_BOOT_FILES ?? ''].join(','), DEFAULT_BOOT_FILES);
-  if ('error' in read) throw new SettingsError(`RELAY_BOOT_FILES: ${read.error}`);
-  return read.files;
+  for (const [name, text] of changes) {
+    const read = bootFilesWith(text, files);
+    if ('error' in read) throw new SettingsError(`${name}: ${read.error}`);
+    files = read.files;
+  }
+  return files;
 }
 
 /** RELAY_ADVERTISE_ADDRESS, else the one address the relay listens on (RELAY_HOST), else null: decided per request. */

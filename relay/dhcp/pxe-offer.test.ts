@@ -58,6 +58,12 @@ describe('proxyDHCP decisions on captured packets', () => {
     expect(answer(decoded(captured.ovmfPxeDiscover))).toBe('snponly.efi');
   });
 
+  it('gives OVMF’s UEFI HTTP boot (arch 16, HTTPClient) a URL and the vendor class HTTPClient', () => {
+    const reply = replyTo(decoded(captured.ovmfHttpDiscover));
+    expect(reply.file).toBe('http://10.20.0.5:8080/snponly.efi');
+    expect(optionText(reply, DhcpOption.VENDOR_CLASS)).toBe('HTTPClient');
+  });
+
   it('sends the iPXE ROM of SeaBIOS to the per-terminal script, not to another loader', () => {
     const discover = decoded(captured.seabiosIpxeDiscover);
     expect(isIpxe(discover)).toBe(true);
