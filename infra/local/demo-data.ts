@@ -12,6 +12,12 @@ export interface S3Target {
   secretAccessKey: string;
 }
 
+/** The demo's terminal servers: `npm start` runs a TCP listener on each, standing in for RDP. */
+export const demoTerminalServers = [
+  { name: 'rds-a', host: '127.0.0.1', port: 13389 },
+  { name: 'rds-b', host: '127.0.0.1', port: 13390 },
+] as const;
+
 /** A deterministic stand-in firmware image, so every fresh checkout gets the same sha256. */
 export function demoFirmwareImage(size = 4 * 1024 * 1024): Buffer {
   const image = Buffer.alloc(size);
@@ -46,8 +52,7 @@ export async function seedDemoData(api: Api, s3: S3Target): Promise<{ seeded: bo
     if (res.status !== 201) throw new Error(`demo data: POST ${path} answered ${res.status} ${JSON.stringify(res.body)}`);
     return res.body as { id: string };
   };
-  const rdsA = await created('/api/v1/terminal-servers', { name: 'rds-a', host: '10.20.0.11', port: 3389 });
-  const rdsB = await created('/api/v1/terminal-servers', { name: 'rds-b', host: '10.20.0.12', port: 3389 });
+  const [rdsA, rdsB] = [await created('/api/v1/terminal-servers', demoTerminalServers[0]), await created('/api/v1/terminal-servers', demoTerminalServers[1])];
   const desktop = await created('/api/v1/display-clients', { name: 'line-desktop', type: 'rdp', settings: { domain: 'PLANT', fullscreen: true }, terminalServerIds: [rdsA.id, rdsB.id], failoverMode: 'failover' });
   const firmware = await created('/api/v1/firmware-packages', {
     name: 'tandem-os',

@@ -3,16 +3,18 @@
  * secondary handler synchronising with each other, two relays — with a demo
  * licence and demo data, until Ctrl-C.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateToken } from '../../functions/domain/token';
 import { installDemoLicense } from '../demo/install-demo-license';
-import { seedDemoData } from './demo-data';
+import { startStandInTerminalServer, type StandInTerminalServer } from '../emulator/stand-in-terminal-server';
+import { demoTerminalServers, seedDemoData } from './demo-data';
 import { localObjectStore } from './object-store';
 import { startNodeScript, waitFor, type Started } from './processes';
 
 const dataDir = process.env.TANDEM_DATA_DIR ?? './data';
 const children: { name: string; proc: Started }[] = [];
+const terminalServers: StandInTerminalServer[] = [];
 let stopping = false;
 
 const handlers = {
@@ -128,10 +130,23 @@ async function main() {
   mkdirSync(bootDir, { recursive: true });
   const readme = join(bootDir, 'README.txt');
   if (!existsSync(readme)) writeFileSync(readme, 'Boot loaders (undionly.kpxe, ipxe.efi, …) placed here are served by the relays as they are.\n');
+  // Debian's iPXE builds (package ipxe), which the emulated demo terminal fetches over TFTP.
+  for (const loader of ['undionly.kpxe', 'snponly.efi']) {
+    if (existsSync(`/usr/lib/ipxe/${loader}`) && !existsSync(join(bootDir, loader))) copyFileSync(`/usr/lib/ipxe/${loader}`, join(bootDir, loader));
+  }
+  // The demo's terminal servers: TCP listeners standing in for RDP, where emulated terminals hold their sessions.
+  for (const ts of demoTerminalServers) {
+    try {
+      terminalServers.push(await startStandInTerminalServer(ts.name, ts.port, ts.host));
+    } catch (err) {
+      log('demo terminal server not started', { name: ts.name, port: ts.port, error: String((err as Error).message) });
+    }
+  }
   for (const r of relays) {
     launch(r.id, 'relay/main.ts', {
       RELAY_ID: r.id,
       RELAY_HANDLERS: `${handlers.primary.url},${handlers.secondary.url}`,
+      RELAY_PEERS: relays.filter((peer) => peer !== r).map((peer) => `http://127.0.0.1:${peer.httpPort}`).join(','),
       RELAY_TOKEN: secrets.relays[r.id],
       RELAY_HOST: '127.0.0.1',
       RELAY_TFTP_PORT: String(r.tftpPort),
@@ -164,8 +179,17 @@ Try:
   curl http://127.0.0.1:${relays[0].httpPort}/config/${exampleMac}          (a terminal asking relay A)
   curl -o /tmp/firmware.img tftp://127.0.0.1:${relays[0].tftpPort}/firmware/tandem-os/1.0.0.img   (its verified firmware)
   TANDEM_TOKEN=${secrets.admin} npx tandem terminals
+
+Boot an emulated demo terminal through both relays (type reboot, status or quit while it runs):
+  ${emulateCommand(exampleMac)}
 Ctrl-C stops everything.
 `);
+}
+
+/** The one command that boots an emulated demo terminal against this system. */
+function emulateCommand(mac: string): string {
+  const urls = relays.map((r) => `http://127.0.0.1:${r.httpPort}`).join(',');
+  return `npx tandem emulate --relays ${urls} --tftp-port ${relays.map((r) => r.tftpPort).join(',')} --mac ${mac}`;
 }
 
 function stopAll(signal: NodeJS.Signals) {
@@ -173,6 +197,7 @@ function stopAll(signal: NodeJS.Signals) {
   stopping = true;
   log('stopping', { signal });
   for (const { proc } of children) proc.signal('SIGTERM');
+  for (const ts of terminalServers) void ts.stop();
   Promise.all(children.map((c) => c.proc.exited)).then(() => process.exit(process.exitCode ?? 0));
   setTimeout(() => {
     for (const { proc } of children) proc.signal('SIGKILL');

@@ -5,7 +5,8 @@ import type { BootReport, FleetSummary } from '../../infra/emulator/boot-report'
 import { tempDir } from '../relay/support/files';
 import { freePort } from '../support/ports';
 import { startEmulate } from './support/emulate-process';
-import { type EmulatorSite, startEmulatorSite, startTerminalServer } from './support/emulator-site';
+import { startStandInTerminalServer } from '../../infra/emulator/stand-in-terminal-server';
+import { type EmulatorSite, startEmulatorSite } from './support/emulator-site';
 
 const PHASES = /dhcp [\d.]+ ms {2}loader [\d.]+ ms {2}script [\d.]+ ms {2}firmware [\d.]+ ms {2}config [\d.]+ ms {2}session [\d.]+ ms/;
 
@@ -92,7 +93,7 @@ describe('npx tandem emulate against a real site', { timeout: 180_000 }, () => {
 
   it('holds a standby session with instant failover and switches to it when the active server dies', async () => {
     const admin = site.site.admin;
-    const servers = [await startTerminalServer('hot-1'), await startTerminalServer('hot-2'), await startTerminalServer('hot-3')];
+    const servers = [await startStandInTerminalServer('hot-1'), await startStandInTerminalServer('hot-2'), await startStandInTerminalServer('hot-3')];
     const ids: string[] = [];
     for (const s of servers) ids.push((await admin.post('/api/v1/terminal-servers', { name: s.name, host: '127.0.0.1', port: s.port })).body.id);
     const client = await admin.post('/api/v1/display-clients', { name: 'hot-desktop', type: 'rdp', terminalServerIds: ids, failoverMode: 'instant-failover' });

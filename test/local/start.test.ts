@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeScript, waitFor, type Started } from '../../infra/local/processes';
+import { startEmulate } from '../emulator-tool/support/emulate-process';
 
 const run = promisify(execFile);
 
@@ -75,6 +76,23 @@ describe('npm start (the whole local system)', () => {
       30_000,
     );
     expect(createHash('sha256').update(readFileSync(target)).digest('hex')).toBe(doc.firmware.sha256);
+  });
+
+  it('prints the command that boots an emulated demo terminal, which boots it through the relays and shows its phases', async () => {
+    const command = system.output().split('\n').map((line) => line.trim()).find((line) => line.startsWith('npx tandem emulate '))!;
+    expect(command).toBe('npx tandem emulate --relays http://127.0.0.1:8080,http://127.0.0.1:8081 --tftp-port 6969,6970 --mac 02:00:00:00:00:01');
+    const [file, ...args] = command.split(' ');
+    const terminal = startEmulate(args.slice(2), [file, ...args.slice(0, 2)]);
+    try {
+      const booted = await terminal.waitForLine(/^02:00:00:00:00:01 {2}booted /, 120_000);
+      expect(booted).toMatch(/dhcp - {2}loader [\d.]+ ms {2}script [\d.]+ ms {2}firmware [\d.]+ ms {2}config [\d.]+ ms {2}session [\d.]+ ms/);
+      expect(booted).toContain('firmware tandem-os 1.0.0');
+      expect(booted).toContain('sessions line-desktop on rds-a 127.0.0.1:13389');
+      terminal.send('quit');
+      await terminal.exitsWith(0);
+    } finally {
+      await terminal.kill();
+    }
   });
 
   it('stops every part on Ctrl-C', async () => {

@@ -1,41 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { startStandInTerminalServer, type StandInTerminalServer } from '../../../infra/emulator/stand-in-terminal-server';
 import type { ApiClient } from '../../support/handler';
 import { freePort } from '../../support/ports';
 import { randomFile, sha256, tempDir } from '../../relay/support/files';
 import type { TestRelay } from '../../relay/support/relay-process';
 import { type FirmwareSite, startFirmwareSite } from '../../relay/support/site';
-
-/** A TCP listener standing in for a terminal server (RDP); stop() kills it and every session on it. */
-export interface TerminalServerStandIn {
-  name: string;
-  port: number;
-  sessions(): number;
-  stop(): Promise<void>;
-}
-
-export async function startTerminalServer(name: string): Promise<TerminalServerStandIn> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as { port: number }).port;
-  return {
-    name,
-    port,
-    sessions: () => sockets.size,
-    stop: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 export interface EmulatorSite {
   site: FirmwareSite;
@@ -43,7 +14,7 @@ export interface EmulatorSite {
   /** Per relay: its HTTP base URL and the ports the emulator needs. */
   endpoints: { a: RelayPorts; b: RelayPorts };
   clientPort: number;
-  terminalServers: TerminalServerStandIn[];
+  terminalServers: StandInTerminalServer[];
   firmware: Buffer;
   macs: string[];
   /** `npx tandem emulate` arguments that reach both relays (by proxyDHCP or as a list). */
@@ -59,7 +30,7 @@ export interface RelayPorts {
 }
 
 /** Creates the terminal servers, a display client over them, a group with the firmware and the terminals. */
-async function seed(admin: ApiClient, macs: string[], servers: TerminalServerStandIn[], firmware: { key: string; sha256: string; size: number }, failoverMode: string): Promise<void> {
+async function seed(admin: ApiClient, macs: string[], servers: StandInTerminalServer[], firmware: { key: string; sha256: string; size: number }, failoverMode: string): Promise<void> {
   const must = async (path: string, body: unknown) => {
     const res = await admin.post(path, body);
     if (res.status >= 300) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -84,7 +55,7 @@ export async function startEmulatorSite(options: { terminals: number; firmwareBy
   try {
     const firmware = randomBytes(options.firmwareBytes ?? 2 * 1024 * 1024 + 7);
     await site.store.put('fw/tandem-os-2.0.img', firmware);
-    const terminalServers = [await startTerminalServer('rds-a'), await startTerminalServer('rds-b'), await startTerminalServer('rds-c')];
+    const terminalServers = [await startStandInTerminalServer('rds-a'), await startStandInTerminalServer('rds-b'), await startStandInTerminalServer('rds-c')];
     started.push(...terminalServers);
     const macs = Array.from({ length: options.terminals }, (_, i) => `02:00:00:aa:00:${(i + 1).toString(16).padStart(2, '0')}`);
     await seed(site.admin, macs, terminalServers, { key: 'fw/tandem-os-2.0.img', sha256: sha256(firmware), size: firmware.length }, options.failoverMode ?? 'failover');
