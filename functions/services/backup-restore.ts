@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, existsSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { desc, eq } from 'drizzle-orm';
@@ -59,7 +59,7 @@ const refuse = (code: string, detail: string) => new DomainError(400, code, deta
 
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreReport> {
   const target = databaseFileOf(options.databaseUrl);
-  await checkBackup(options.backupFile);
+  checkHeader(options.backupFile);
   const stamp = options.now.toISOString().replace(/[:.]/g, '-');
   const existing = [target, `${target}-wal`, `${target}-shm`].filter(existsSync);
   if (existing.length && !options.replaceExisting)
@@ -71,9 +71,12 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
 
   // Prepared beside the target and moved into place only once it is whole.
   const staging = join(dirname(target), `.${basename(target)}.restoring-${crypto.randomUUID()}`);
+  mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
   copyFileSync(options.backupFile, staging);
+  chmodSync(staging, 0o600);
   let report: Omit<RestoreReport, 'databaseFile' | 'movedAside'>;
   try {
+    await checkBackup(staging, options.backupFile);
     report = await markRestored(staging, options);
   } catch (err) {
     for (const file of [staging, `${staging}-wal`, `${staging}-shm`]) rmSync(file, { force: true });
@@ -99,8 +102,8 @@ function databaseFileOf(url: string): string {
   return file;
 }
 
-/** A Tandem database this release can read: a SQLite file, whole, made by this release or an older one. */
-async function checkBackup(file: string): Promise<void> {
+/** A SQLite file, by its first bytes. */
+function checkHeader(file: string): void {
   if (!existsSync(file)) throw refuse('backup_not_found', `${file} does not exist.`);
   const header = Buffer.alloc(16);
   const fd = openSync(file, 'r');
@@ -110,7 +113,11 @@ async function checkBackup(file: string): Promise<void> {
     closeSync(fd);
   }
   if (header.toString('latin1') !== SQLITE_HEADER) throw refuse('not_a_backup', `${file} is not a database file (a backup made by \`tandem backup\`).`);
-  const client = createClient({ url: `file:${file}?mode=ro` });
+}
+
+/** A Tandem database this release can read (checked on the staging copy of `file`): whole, made by this release or an older one. */
+async function checkBackup(copy: string, file: string): Promise<void> {
+  const client = createClient({ url: `file:${copy}` });
   try {
     const integrity = await client.execute('PRAGMA integrity_check');
     if (String(integrity.rows[0]?.[0]) !== 'ok') throw refuse('backup_damaged', `${file} is damaged: ${String(integrity.rows[0]?.[0])}.`);
