@@ -1,17 +1,17 @@
 /**
- * The operator's CLI: a thin client of the admin API. It talks to TANDEM_URL
- * (default http://127.0.0.1:8787) with TANDEM_TOKEN (default: the bootstrap
- * token file of the local system), checking an https:// handler's certificate
- * against the public CAs and TANDEM_CA_FILE when set (a plant's own CA).
+ * The operator's CLI: a thin client of the admin API (how it reaches a handler: connection.ts),
+ * and the offline restore of a backup into a fresh server (backup.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { isPlainHttpToAnotherMachine } from '../../functions/domain/transport';
-import { fetchTrusting } from '../../functions/node-transport';
+import { readFileSync } from 'node:fs';
+import { baseUrl, call, fail, listAll, send, whyNoAnswer } from './connection';
+import { namesOf } from './names';
+import { table } from './output';
 
 const usage = `usage: npx tandem <command>
 
   status                         health of the handler (and of TANDEM_URLS, comma separated)
-  terminals                      list terminals
+  terminals                      list terminals (with their group's name)
+  groups                         list groups (with their parent's name)
   pending                        terminals waiting to be configured
   add-terminal <mac> <name> [group-id]
   token create <role> <name>     role: admin | operator | viewer | relay | peer (shown once)
@@ -26,73 +26,25 @@ const usage = `usage: npx tandem <command>
                                  conflicts met while synchronising (open ones by default)
   changes [record-id]            the newest configuration changes, here and from the peer
   revert <change-id> [force]     undo a change by writing its inverse
+  firmware list                  firmware packages
+  firmware upload <file> --name <name> --version <version>
+                                 stream an image to the object store and register it (sha256 and size
+                                 computed on the way); the same bytes again change nothing, other bytes
+                                 under an existing name and version are refused
+  export [file]                  the whole configuration as one JSON document (default: stdout; mode 0600)
+  import <file> [--dry-run]      import a document into an empty server; --dry-run: what it would
+                                 add, change and remove on this one
+  backup <file>                  an online, consistent copy of the handler's database (mode 0600)
+  restore <file> [--same-installation] [--force]
+                                 offline, the handler stopped: the backup becomes this server's database
+                                 (DATABASE_URL / TANDEM_DATA_DIR and TANDEM_SERVER_ID as the handler reads
+                                 them); a new installation id unless --same-installation (the backed-up
+                                 machine is gone for good and its licence moves here)
   api <METHOD> <path> [json]     any API call, e.g. api GET /api/v1/groups
   emulate [options]              emulated thin clients boot against the relays (emulate --help)
 
 environment: TANDEM_URL (http://127.0.0.1:8787), TANDEM_TOKEN (default: ./data/primary-admin-token),
              TANDEM_CA_FILE (PEM: a plant's own CA, trusted besides the public ones)`;
-
-const baseUrl = (process.env.TANDEM_URL ?? 'http://127.0.0.1:8787').replace(/\/$/, '');
-
-function token(): string {
-  if (process.env.TANDEM_TOKEN) return process.env.TANDEM_TOKEN;
-  const file = './data/primary-admin-token';
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  fail('set TANDEM_TOKEN to an API token (none found in ./data/primary-admin-token)');
-}
-
-function fail(message: string): never {
-  console.error(`tandem: ${message}`);
-  process.exit(2);
-}
-
-function trustedFetch() {
-  try {
-    return fetchTrusting(process.env.TANDEM_CA_FILE || undefined);
-  } catch (err) {
-    fail((err as Error).message);
-  }
-}
-const send = trustedFetch();
-
-/** fetch says "fetch failed"; the cause says why (a refused connection, a certificate it does not trust). */
-function whyNoAnswer(err: unknown): string {
-  const cause = (err as { cause?: { message?: string; code?: string } }).cause;
-  return cause?.message ? `${cause.message}${cause.code ? ` (${cause.code})` : ''}` : String((err as Error).message ?? err);
-}
-
-let warnedPlainHttp = false;
-/** Said once, on stderr: the token is about to cross the network readable by anyone on the way. */
-function warnIfPlainHttp(url: string): void {
-  if (warnedPlainHttp || !isPlainHttpToAnotherMachine(url)) return;
-  warnedPlainHttp = true;
-  console.error(`tandem: warning: sending the API token over plain http to ${url}, another machine: anyone on the network can read it. Use the handler's https:// URL (and TANDEM_CA_FILE for a plant's own CA).`);
-}
-
-async function call(method: string, path: string, body?: unknown, url = baseUrl): Promise<unknown> {
-  let res: Response;
-  warnIfPlainHttp(url);
-  try {
-    res = await send(url + path, {
-      method,
-      headers: { authorization: `Bearer ${token()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {
-    fail(`${url} does not answer (${whyNoAnswer(err)})`);
-  }
-  const text = await res.text();
-  const parsed = text ? JSON.parse(text) : null;
-  if (!res.ok) fail(`${method} ${path}: ${res.status} ${parsed?.code ?? ''} — ${parsed?.detail ?? text}`);
-  return parsed;
-}
-
-const table = (rows: Record<string, unknown>[], columns: string[]) => {
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ');
-  console.log(line(columns));
-  for (const r of rows) console.log(line(columns.map((c) => String(r[c] ?? ''))));
-};
 
 async function main(args: string[]) {
   const [command, ...rest] = args;
@@ -110,9 +62,24 @@ async function main(args: string[]) {
       return;
     }
     case 'terminals': {
-      const res = (await call('GET', '/api/v1/terminals?limit=1000')) as { items: Record<string, unknown>[] };
-      return table(res.items, ['mac', 'name', 'groupId', 'version']);
+      const [items, group] = await Promise.all([listAll('/api/v1/terminals'), namesOf('groups')]);
+      return table(items.map((t) => ({ ...t, group: group(t.groupId) })), ['mac', 'name', 'group', 'version']);
     }
+    case 'groups': {
+      const [items, group, firmware] = await Promise.all([listAll('/api/v1/groups'), namesOf('groups'), namesOf('firmware-packages')]);
+      return table(items.map((g) => ({ ...g, parent: group(g.parentId), firmware: firmware(g.firmwarePackageId) })), ['name', 'parent', 'firmware', 'version']);
+    }
+    // Loaded when asked for: the restore brings the database layer, which other commands do without.
+    case 'firmware':
+      return (await import('./firmware')).firmwareCommand(rest);
+    case 'export':
+      return (await import('./configuration')).exportCommand(rest);
+    case 'import':
+      return (await import('./configuration')).importCommand(rest);
+    case 'backup':
+      return (await import('./backup')).backupCommand(rest);
+    case 'restore':
+      return (await import('./backup')).restoreCommand(rest);
     case 'pending': {
       const res = (await call('GET', '/api/v1/pending-terminals?limit=1000')) as { items: Record<string, unknown>[] };
       return table(res.items, ['mac', 'firstSeen', 'lastSeen', 'relayId', 'requestCount']);
