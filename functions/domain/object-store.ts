@@ -1,3 +1,4 @@
+import { variableReader, type VariableDeclaration } from './settings-table';
 import { isLoopbackHost } from './transport';
 
 /**
@@ -22,13 +23,31 @@ export const LOCAL_OBJECT_STORE: ObjectStoreSettings = {
   secretAccessKey: 'S3RVER',
 };
 
+/** The object store's variables, as relays and the Node handler read them (docs/configuration.md is generated from here). */
+export const objectStoreVariables = [
+  { name: 'S3_ENDPOINT', default: LOCAL_OBJECT_STORE.endpoint, description: 'the S3-compatible object store firmware lives in (MinIO in production); the default is the local object store of `npm start`' },
+  { name: 'S3_BUCKET', default: LOCAL_OBJECT_STORE.bucket, description: 'the firmware bucket (`npm run s3:setup` creates it)' },
+  { name: 'S3_REGION', default: LOCAL_OBJECT_STORE.region, description: 'the region the requests are signed for' },
+  {
+    name: 'S3_ACCESS_KEY_ID',
+    default: null,
+    shown: 'the local object store\'s, on this host only',
+    description:
+      'the access key: required with any store but the local one (the relays a read-only key, the handler one that may write). Set with `S3_SECRET_ACCESS_KEY`, both or neither',
+  },
+  { name: 'S3_SECRET_ACCESS_KEY', default: null, shown: 'the local object store\'s, on this host only', description: 'its secret key' },
+] as const satisfies readonly VariableDeclaration[];
+
+const read = variableReader(objectStoreVariables);
+
 /**
  * The object store from the environment. Any store but the local one needs credentials of its
  * own: it is refused (`refuse` throws the caller's settings error), never tried with the local ones.
  */
 export function objectStoreSettings(env: Record<string, string | undefined>, refuse: (message: string) => never): ObjectStoreSettings {
-  const endpoint = env.S3_ENDPOINT || LOCAL_OBJECT_STORE.endpoint;
-  const { S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey } = env;
+  const endpoint = read(env, 'S3_ENDPOINT')!;
+  const accessKeyId = read(env, 'S3_ACCESS_KEY_ID');
+  const secretAccessKey = read(env, 'S3_SECRET_ACCESS_KEY');
   let host: string;
   try {
     host = new URL(endpoint).hostname;
@@ -40,8 +59,8 @@ export function objectStoreSettings(env: Record<string, string | undefined>, ref
     refuse(`S3_ENDPOINT ${endpoint} is not the local object store: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (the local store's default credentials are used on this host only)`);
   return {
     endpoint,
-    bucket: env.S3_BUCKET || LOCAL_OBJECT_STORE.bucket,
-    region: env.S3_REGION || LOCAL_OBJECT_STORE.region,
+    bucket: read(env, 'S3_BUCKET')!,
+    region: read(env, 'S3_REGION')!,
     accessKeyId: accessKeyId || LOCAL_OBJECT_STORE.accessKeyId,
     secretAccessKey: secretAccessKey || LOCAL_OBJECT_STORE.secretAccessKey,
   };
