@@ -176,8 +176,9 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     );
     feed.start();
     if (settings.proxyDhcp) {
+      // mayOffer: silent until the cache is filled, and for a terminal it has nothing to serve from (the other relay answers).
       proxyDhcp = new ProxyDhcpServer(
-        { ...settings.dhcp, dhcpPort: settings.dhcp.port, httpPort, relayId: settings.relayId },
+        { ...settings.dhcp, dhcpPort: settings.dhcp.port, httpPort, relayId: settings.relayId, mayOffer: (mac) => feed!.mayOffer(mac) },
         log,
         metrics,
       );

@@ -54,8 +54,10 @@ class FeedError extends Error {}
 
 /** Pages of one round at most: 5 million documents at the default page size. */
 const MAX_PAGES = 10_000;
+/** First rounds tried while a handler counts as healthy, before the relay is ready with what it holds. */
+const FIRST_FILL_ROUNDS = 5;
 /** Cache files written at once. */
-const WRITES_AT_ONCE = 16;
+const WRITES_AT_ONCE = 8;
 
 /**
  * Keeps the last-known-good configuration of every configured terminal on this relay, not only
@@ -101,15 +103,21 @@ export class ConfigFeed implements BootOffers {
     const started = performance.now();
     void (async () => {
       const loaded = await this.cache.load();
-      if (loaded.unreadable) this.log.warn('config_cache_unreadable', { files: loaded.unreadable });
       this.state = { ...((await readSavedState(this.options.stateFile)) ?? this.state), ready: false };
+      if (loaded.unreadable.length) {
+        // A file left empty or cut short (a crash, a full disk): dropped, and a walk brings everything back.
+        this.log.warn('config_cache_unreadable', { macs: loaded.unreadable.slice(0, 20), count: loaded.unreadable.length, action: 'walk the feed again' });
+        for (const mac of loaded.unreadable) await this.cache.remove(mac);
+        this.state.cursor = null;
+      }
       await this.save();
-      const firstRound = await this.round();
-      await this.settle({ firmware: this.cache.heldMacs().map((mac) => this.cache.heldConfig(mac)?.firmware ?? null).filter((f) => f !== null), sweep: true });
+      const firstRound = await this.fill();
+      // Ready once the firmware of everything held is verified; the sweep waits for its interval.
+      await this.settle({ firmware: this.cache.heldMacs().map((mac) => this.cache.heldConfig(mac)?.firmware ?? null).filter((f) => f !== null), sweep: false });
+      this.log.info('config_cache_ready', { terminals: this.cache.heldCount, handler: firstRound === 'unavailable' ? null : this.state.handler, ms: Math.round(performance.now() - started) });
       this.ready = true;
       await this.save();
       this.markReady();
-      this.log.info('config_cache_ready', { terminals: this.cache.heldCount, handler: firstRound === 'unavailable' ? null : this.state.handler, ms: Math.round(performance.now() - started) });
       this.schedule();
     })().catch((error) => {
       // Never left unready for a fault of its own: PXE is answered from what the cache holds.
@@ -118,6 +126,21 @@ export class ConfigFeed implements BootOffers {
       this.markReady();
       this.schedule();
     });
+  }
+
+  /**
+   * The first round, tried again while a handler counts as healthy (a busy handler may time out
+   * once), FIRST_FILL_ROUNDS times at most: then the relay answers PXE with what it holds.
+   */
+  private async fill(): Promise<'unchanged' | 'changed' | 'unavailable'> {
+    let outcome = await this.round();
+    for (let i = 1; i < FIRST_FILL_ROUNDS && outcome === 'unavailable' && !this.stopped; i++) {
+      const answering = this.pool.snapshot().some((h) => h.healthyForBoots && this.failures.get(h.url) !== 'handler_has_no_feed');
+      if (!answering) break;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(this.options.pollIntervalMs, 1000)));
+      outcome = await this.round();
+    }
+    return outcome;
   }
 
   stop(): void {
@@ -254,15 +277,15 @@ export class ConfigFeed implements BootOffers {
   private async apply(url: string, plan: FeedPlan): Promise<void> {
     const fetchedAt = new Date().toISOString();
     const queue = [...plan.write];
-    // Each file is written and synced on its own: several at once share the disk's flushes.
+    // Written without a sync each; the cache flushes once before the position is saved.
     await Promise.all(
       Array.from({ length: Math.min(WRITES_AT_ONCE, queue.length) }, async () => {
         for (let document = queue.shift(); document; document = queue.shift()) {
-          await this.cache.write({ mac: document.mac, etag: etagOf(document), fetchedAt, handler: url, document });
+          await this.cache.write({ mac: document.mac, etag: etagOf(document), fetchedAt, handler: url, document }, { batched: true });
         }
       }),
     );
-    for (const mac of plan.remove) await this.cache.remove(mac);
+    for (const mac of plan.remove) await this.cache.remove(mac, { batched: true });
     if (plan.remove.length) this.log.info('config_cache_dropped', { macs: plan.remove.slice(0, 20), count: plan.remove.length, reason: 'removed_on_handler' });
   }
 
@@ -275,6 +298,9 @@ export class ConfigFeed implements BootOffers {
   }
 
   private async save(position?: { handler: string; cursor: string | null; changed: boolean }): Promise<void> {
+    // The position moves on only once what came before it is on disk: after a crash, the pages
+    // since the saved position come again, and a file left old or empty is written again.
+    await this.cache.flush();
     if (position) {
       this.state.handler = position.handler;
       this.state.cursor = position.cursor;

@@ -150,7 +150,7 @@ describe('every relay can serve every terminal on its own', { timeout: 240_000 }
     expect([...cached(relays.c).keys()].sort()).toEqual([T1, T2, LAB]);
     expect(verifiedFirmware(relays.c, 'fw/tc-os-1.img')).toBe(sha256(os));
     expect(verifiedFirmware(relays.c, 'fw/lab.img')).toBe(sha256(lab));
-    expect(relays.c.process.records().some((r) => r.event === 'config_cache_ready' && r.terminals === 3)).toBe(true);
+    await waitFor(async () => relays.c.process.records().some((r) => r.event === 'config_cache_ready' && r.terminals === 3), () => 'the config_cache_ready line', 10_000);
     await relays.c.stop();
     delete relays.c;
   });

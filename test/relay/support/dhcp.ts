@@ -1,7 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { clientRequest, decodeDhcp, DhcpMessage, DhcpOption, type DhcpPacket, encodeDhcp } from '../../../relay/dhcp/codec';
+import { waitFor } from '../../../infra/local/processes';
 import { freePort } from '../../support/ports';
 import { startTestRelay, type TestRelay } from './relay-process';
+import { startStandInHandler } from './stand-in-handler';
 
 /** A UEFI x64 PXE client's DISCOVER (or REQUEST), with the relay agent and client addresses a test picks. */
 export function pxeRequest(mac: string, addresses: { ciaddr?: string; giaddr?: string } = {}, type: number = DhcpMessage.DISCOVER): DhcpPacket {
@@ -64,14 +66,30 @@ export interface ProxyDhcpRelay {
 /** A relay answering proxyDHCP on 127.0.0.1, on high ports, telling clients to boot from 127.0.0.1. */
 export async function startProxyDhcpRelay(env: Record<string, string> = {}): Promise<ProxyDhcpRelay> {
   const [dhcpPort, pxePort, clientPort] = [await freePort('udp'), await freePort('udp'), await freePort('udp')];
+  // A relay offers to boot only a terminal it can serve: unless the test names handlers, one that knows every terminal.
+  const handler = env.RELAY_HANDLERS ? null : await startStandInHandler();
   const relay = await startTestRelay({
     RELAY_PROXYDHCP: 'on',
+    ...(handler && { RELAY_HANDLERS: handler.url }),
     RELAY_DHCP_HOST: '127.0.0.1',
     RELAY_DHCP_PORT: String(dhcpPort),
     RELAY_PXE_PORT: String(pxePort),
     RELAY_DHCP_CLIENT_PORT: String(clientPort),
     RELAY_ADVERTISE_ADDRESS: '127.0.0.1',
     ...env,
+  }).catch(async (error) => {
+    await handler?.close();
+    throw error;
+  });
+  const stop = relay.stop;
+  relay.stop = async () => {
+    await stop();
+    await handler?.close();
+  };
+  // proxyDHCP stays silent until the relay's cache is filled.
+  await waitFor(async () => (await (await fetch(`${relay.http}/healthz`)).json()).cache?.ready === true, () => 'the relay to fill its cache', 30_000).catch(async (error) => {
+    await relay.stop();
+    throw error;
   });
   return { relay, dhcpPort, pxePort, clientPort };
 }
