@@ -110,7 +110,7 @@ describe('tandem backup / restore: an online copy, restored into a fresh server 
     expect(configA).toEqual(configB);
     // Everything server-a had before it was lost is back, with what server-b wrote meanwhile.
     for (const [kind, records] of Object.entries(before)) for (const [id, record] of Object.entries(records)) expect(configA[kind][id], `${kind} ${id}`).toEqual(record);
-    const names = new Set(Object.values(configA.terminals).map((t) => String(t.name)));
+    const names = new Set(Object.values(configA.terminals).map((t) => String((t as { name: string }).name)));
     expect([...names].filter((name) => name.startsWith('while-down-'))).toHaveLength(5);
     for (let i = 0; i < written; i++) expect(names.has(loopName(i)), loopName(i)).toBe(true);
 
