@@ -119,6 +119,25 @@ describe('the Workers bundle in workerd', () => {
     expect(list.body.items.filter((t: { name: string }) => t.name.startsWith('bench-'))).toHaveLength(10);
   });
 
+  it("serves the relays' feed of boot documents from the libSQL database: every one, then what changed", async () => {
+    const relay = (await call('POST', '/api/v1/tokens', adminToken, { role: 'relay', name: 'relay-feed' })).body.token;
+    const macs: string[] = [];
+    let page = (await call('GET', '/api/v1/boot/documents?limit=4', relay)).body;
+    expect(page.reset).toBe(true);
+    for (let i = 0; i < 10; i++) {
+      macs.push(...page.documents.map((d: { mac: string }) => d.mac));
+      if (!page.more) break;
+      page = (await call('GET', `/api/v1/boot/documents?limit=4&after=${encodeURIComponent(page.cursor)}`, relay)).body;
+    }
+    expect(macs.length).toBe(11);
+    const quiet = (await call('GET', `/api/v1/boot/documents?after=${encodeURIComponent(page.cursor)}`, relay)).body;
+    expect(quiet).toEqual({ cursor: page.cursor, reset: false, more: false, removed: [], documents: [] });
+    const terminal = (await call('GET', '/api/v1/terminals?limit=100', adminToken)).body.items.find((t: { name: string }) => t.name === 'bench-3');
+    expect((await call('PATCH', `/api/v1/terminals/${terminal.id}`, adminToken, { videoResolution: '1024x768' })).status).toBe(200);
+    const changed = (await call('GET', `/api/v1/boot/documents?after=${encodeURIComponent(page.cursor)}`, relay)).body;
+    expect(changed.documents.map((d: { mac: string; videoResolution: string }) => [d.mac, d.videoResolution])).toEqual([['aa:bb:cc:00:01:03', '1024x768']]);
+  });
+
   it('checks licences and counts leases in the database (no lease view in a stateless isolate)', async () => {
     const { installationId } = (await call('GET', '/api/v1/server', adminToken)).body;
     const file = await vendor.sign(licensePayload(installationId, { products: [{ product: 'terminal-connection', quantity: 3, appliesTo: 'primary' }] }));
