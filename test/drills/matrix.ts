@@ -49,8 +49,8 @@ export const DESIGN_ROW_DRILLS: Record<string, FailureId[]> = {
 export const FAILOVER_TERM = 'failover: two or more terminal servers that a terminal can run its desktop session from';
 
 const boots = (...facts: string[]): Outcome => ({ kind: 'boots', facts });
-const keepsRunning: Outcome = { kind: 'keeps running', facts: ['session answers', 'configuration held in memory'] };
-const movesSession: Outcome = { kind: 'keeps running', facts: ['session moved to rds-2', 'session answers'] };
+const keepsRunning: Outcome = { kind: 'keeps running', facts: ['session holds', 'configuration held in memory'] };
+const movesSession: Outcome = { kind: 'keeps running', facts: ['session moved to rds-2', 'session holds'] };
 
 /** The outcome each drill must see, by failure and mode. */
 export const EXPECTED: Record<FailureId, Record<Mode, Outcome>> = {
@@ -61,7 +61,7 @@ export const EXPECTED: Record<FailureId, Record<Mode, Outcome>> = {
   },
   'primary-down-running': { none: keepsRunning, mirrored: keepsRunning, full: keepsRunning },
   'primary-down-reboot': {
-    none: boots('last-known-good', 'a relay with nothing cached: waits (no_configuration), boots once the server is back'),
+    none: boots('last-known-good', 'a relay with nothing cached: waits, boots once the server is back'),
     mirrored: boots('live', 'served by the secondary'),
     full: boots('live', 'served by the secondary'),
   },

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { DhcpPort } from '../../infra/emulator/dhcp-port';
+import { type StandInTerminalServer, startStandInTerminalServer } from '../../infra/emulator/stand-in-terminal-server';
 import { generateToken } from '../../functions/domain/token';
 import type { LicensePayload } from '../../functions/domain/license';
 import { apiClient, type ApiClient, startHandler } from '../support/handler';
@@ -10,7 +12,6 @@ import { startTestRelay, type TestRelay } from '../relay/support/relay-process';
 import { type FirmwareBucket, startFirmwareBucket } from '../relay/support/site';
 import { startPeerLink, type PeerLink } from './peer-link';
 import type { RelayTarget } from './terminal';
-import { startTerminalServer, type TerminalServer } from './terminal-server';
 
 export type Mode = 'none' | 'mirrored' | 'full';
 
@@ -20,7 +21,7 @@ export const LICENSED_PER_SERVER = 3;
 export const TERMINALS = 8;
 
 export interface DrillRelay extends RelayTarget {
-  process: TestRelay;
+  daemon: TestRelay;
   stop(): Promise<void>;
   /** Starts it again on the same ports with the same cache. */
   restart(): Promise<void>;
@@ -39,9 +40,11 @@ export interface DrillSite extends Pair {
   /** linkToA carries b's requests to a, linkToB a's to b. */
   links: { toA: PeerLink; toB: PeerLink };
   relays: DrillRelay[];
+  /** The DHCP client port every emulated terminal of the site sends from and hears its answers on. */
+  dhcp: DhcpPort;
   /** Each relay's token, accepted by both handlers (`relay-c` is for a relay a drill adds). */
   relayTokens: Record<string, string>;
-  terminalServers: TerminalServer[];
+  terminalServers: StandInTerminalServer[];
   macs: string[];
   /** Terminal id by MAC. */
   terminalIds: Map<string, string>;
@@ -72,9 +75,10 @@ async function build(mode: Mode, cleanup: Array<() => Promise<unknown>>): Promis
     testVendor(),
     startFirmwareBucket(),
     handlerPortsFor(),
-    Promise.all(['rds-1', 'rds-2'].map(startTerminalServer)),
+    Promise.all(['rds-1', 'rds-2'].map((name) => startStandInTerminalServer(name))),
   ]);
-  cleanup.push(() => store.close(), ...terminalServers.map((ts) => () => ts.die()));
+  // The same array as site.terminalServers, where a drill puts a restarted server.
+  cleanup.push(() => store.close(), () => Promise.all(terminalServers.map((ts) => ts.stop())));
   const links = { toA: await startPeerLink(ports.a), toB: await startPeerLink(ports.b) };
   cleanup.push(() => links.toA.close(), () => links.toB.close());
 
@@ -89,6 +93,9 @@ async function build(mode: Mode, cleanup: Array<() => Promise<unknown>>): Promis
   const member = (handler: typeof handlerA): PairMember => ({ handler, admin: apiClient(handler.url, handler.adminToken) });
 
   // Tokens are per server: each relay's is registered on both before a mirrored secondary turns read-only.
+  // Every relay answers DHCP to the one port the emulated terminals listen on.
+  const dhcp = await DhcpPort.open(await freePort('udp'), '127.0.0.1');
+  cleanup.push(() => dhcp.close());
   const relayTokens = { 'relay-a': generateToken(), 'relay-b': generateToken(), 'relay-c': generateToken() };
   const site = {
     mode,
@@ -99,6 +106,7 @@ async function build(mode: Mode, cleanup: Array<() => Promise<unknown>>): Promis
     a: member(handlerA),
     b: member(handlerB),
     relays: [] as DrillRelay[],
+    dhcp,
     terminalServers,
     macs: Array.from({ length: TERMINALS }, (_, i) => testMac(0x700 + i + 1)),
     terminalIds: new Map<string, string>(),
@@ -110,13 +118,7 @@ async function build(mode: Mode, cleanup: Array<() => Promise<unknown>>): Promis
   } as DrillSite;
   for (const m of [site.a, site.b]) for (const [name, token] of Object.entries(relayTokens)) await must(m.admin.post('/api/v1/tokens', { role: 'relay', name, token }), `token ${name}`);
 
-  const ids = await Promise.all([site.a, site.b].map(async (m) => (await m.admin.get('/api/v1/server')).body.installationId as string));
-  await installLicence(site, await vendor.sign(siteLicence(mode, ids[0], ids[1])));
-  await seed(site, site.a.admin);
-  if (mode !== 'none') await settled(site);
-
-  // Every relay answers DHCP to the one port the emulated terminals listen on.
-  const clientPort = await freePort('udp');
+  const clientPort = dhcp.port;
   async function startRelay(id: string): Promise<DrillRelay> {
     const bootDir = tempDir(`drill-boot-${id}`);
     randomFile(bootDir, 'snponly.efi', 64 * 1024);
@@ -142,24 +144,36 @@ async function build(mode: Mode, cleanup: Array<() => Promise<unknown>>): Promis
     };
     const relay: DrillRelay = {
       id,
-      process: await startTestRelay(env),
-      target: { dhcpPort, pxePort, tftpPort, clientPort },
-      stop: () => relay.process.stop(),
+      daemon: await startTestRelay(env, { readyTimeoutMs: 90_000 }),
+      endpoint: { url: `http://127.0.0.1:${httpPort}`, host: '127.0.0.1', tftpPort, dhcpPort, pxePort },
+      stop: () => relay.daemon.stop(),
       restart: async () => {
-        await relay.process.stop();
-        relay.process = await startTestRelay(env);
+        await relay.daemon.stop();
+        relay.daemon = await startTestRelay(env, { readyTimeoutMs: 90_000 });
       },
     };
-    cleanup.push(() => relay.process.stop());
+    cleanup.push(() => relay.daemon.stop());
     return relay;
   }
-  site.relays = await Promise.all(['relay-a', 'relay-b'].map((id) => site.startRelay(id)));
+  const configure = async () => {
+    const ids = await Promise.all([site.a, site.b].map(async (m) => (await m.admin.get('/api/v1/server')).body.installationId as string));
+    await installLicence(site, await vendor.sign(siteLicence(mode, ids[0], ids[1])));
+    await seed(site, site.a.admin);
+    if (mode !== 'none') await settled(site);
+  };
+  // The relays start while the site is configured: they serve no terminal before the first drill boots one.
+  const ready = await Promise.allSettled([configure(), ...['relay-a', 'relay-b'].map((id) => startRelay(id))]);
+  for (const r of ready) if (r.status === 'rejected') throw r.reason;
+  site.relays = ready.slice(1).map((r) => (r as PromiseFulfilledResult<DrillRelay>).value);
 
   const stopHandlers = site.stop;
-  site.stop = async () => {
-    for (const stop of cleanup.reverse()) await stop().catch(() => {});
-    await stopHandlers();
-  };
+  let stopping: Promise<void> | null = null;
+  // Once, however often it is asked.
+  site.stop = () =>
+    (stopping ??= (async () => {
+      for (const stop of cleanup.reverse()) await stop().catch(() => {});
+      await stopHandlers();
+    })());
   return site;
 }
 

@@ -1,3 +1,4 @@
+import { waitFor } from '../../../infra/local/processes';
 import { freePort } from '../../support/ports';
 import { tempDir } from './files';
 import { type RunningProcess, startNode, waitForHttp } from './processes';
@@ -12,8 +13,8 @@ export interface TestRelay {
   stop(): Promise<void>;
 }
 
-/** Starts a real relay process on loopback high ports. */
-export async function startTestRelay(env: Record<string, string>): Promise<TestRelay> {
+/** Starts a real relay process on loopback high ports (`readyTimeoutMs`: how long it may take to answer, 30 s by default). */
+export async function startTestRelay(env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<TestRelay> {
   const tftpPort = env.RELAY_TFTP_PORT ? Number(env.RELAY_TFTP_PORT) : await freePort('udp');
   const httpPort = env.RELAY_HTTP_PORT ? Number(env.RELAY_HTTP_PORT) : await freePort();
   const cacheDir = env.RELAY_CACHE_DIR ?? tempDir('relay-cache');
@@ -31,7 +32,13 @@ export async function startTestRelay(env: Record<string, string>): Promise<TestR
   });
   const http = `http://127.0.0.1:${httpPort}`;
   try {
-    await waitForHttp(`${http}/healthz`, process);
+    await waitForHttp(`${http}/healthz`, process, options.readyTimeoutMs);
+    // Every protocol it serves listening (/healthz 200: TFTP, proxyDHCP when on), not only HTTP.
+    await waitFor(
+      async () => process.child.exitCode === null && (await fetch(`${http}/healthz`)).status === 200,
+      () => `${http}/healthz to say ready:\n${process.lines.slice(-30).join('\n')}`,
+      options.readyTimeoutMs ?? 30_000,
+    );
   } catch (error) {
     await process.stop();
     throw error;
