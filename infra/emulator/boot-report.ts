@@ -59,7 +59,12 @@ export function summarise(reports: BootReport[], wallMs: number | null): FleetSu
   const booted = reports.filter((r) => r.ok);
   const figures = (phase: Phase | 'total', values: number[]): PhaseFigures => ({ phase, p50: percentile(values, 50), p99: percentile(values, 99), max: values.length ? Math.max(...values) : null });
   const counts = new Map<string, number>();
-  for (const r of reports) if (!r.ok) counts.set(`${r.failedPhase ?? 'boot'}: ${r.error}`, (counts.get(`${r.failedPhase ?? 'boot'}: ${r.error}`) ?? 0) + 1);
+  for (const r of reports) {
+    if (r.ok) continue;
+    // The same failure of many terminals is one line: their MACs and addresses set aside.
+    const key = `${r.failedPhase ?? 'boot'}: ${r.error}`.replace(/([0-9a-f]{2}:){5}[0-9a-f]{2}/g, '<mac>').replace(/127\.77\.\d+\.\d+/g, '<terminal>');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
   return {
     terminals: reports.length,
     booted: booted.length,

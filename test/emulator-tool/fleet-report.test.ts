@@ -44,17 +44,19 @@ describe('the boot report', () => {
 
   it('summarises the booted terminals per phase and counts failures by what they said', () => {
     const reports = [report('a', true, 100, 150), report('b', true, 300, 350), report('c', false, 0, 40), report('d', false, 0, 45)];
+    reports[3].error = 'HTTP 503 from http://a/boot.ipxe?mac=02:00:00:00:00:04';
+    reports[2].error = 'HTTP 503 from http://a/boot.ipxe?mac=02:00:00:00:00:03';
     const summary = summarise(reports, 400);
-    expect(summary).toMatchObject({ terminals: 4, booted: 2, failed: 2, allBootedMs: null, failures: [{ error: 'script: HTTP 503 from http://a/boot.ipxe', count: 2 }] });
+    expect(summary).toMatchObject({ terminals: 4, booted: 2, failed: 2, allBootedMs: null, failures: [{ error: 'script: HTTP 503 from http://a/boot.ipxe?mac=<mac>', count: 2 }] });
     expect(summary.phases.find((p) => p.phase === 'firmware')).toEqual({ phase: 'firmware', p50: 100, p99: 300, max: 300 });
     expect(summary.phases.find((p) => p.phase === 'dhcp')).toEqual({ phase: 'dhcp', p50: null, p99: null, max: null });
     expect(summarise(reports.slice(0, 2), 400).allBootedMs).toBe(400);
     expect(summaryLines(summary)[0]).toBe('summary: 2 of 4 terminals booted, 2 failed');
-    expect(summaryLines(summary)).toContain('failed: 2 × script: HTTP 503 from http://a/boot.ipxe');
+    expect(summaryLines(summary)).toContain('failed: 2 × script: HTTP 503 from http://a/boot.ipxe?mac=<mac>');
   });
 
   it('prints a terminal’s phases on one line, and why it failed', () => {
     expect(reportLine(report('a', true, 100, 150))).toMatch(/^a {2}booted {2}dhcp - {2}loader 10 ms {2}script 2\.0 ms {2}firmware 100 ms {2}config - {2}session - {2}total 150 ms/);
-    expect(reportLine(report('c', false, 0, 40))).toMatch(/^c {2}FAILED in script after 1 attempt\(s\): HTTP 503 from http:\/\/a\/boot\.ipxe/);
+    expect(reportLine({ ...report('c', false, 0, 40), error: 'HTTP 503 from http://a/boot.ipxe' })).toMatch(/^c {2}FAILED in script after 1 attempt\(s\): HTTP 503 from http:\/\/a\/boot\.ipxe/);
   });
 });

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStandInTerminalServer, type StandInTerminalServer } from '../../../infra/emulator/stand-in-terminal-server';
+import { DEMO_PRIVATE_KEY_FILE } from '../../../infra/demo/install-demo-license';
+import { issueLicense } from '../../../infra/license/issue';
 import type { ApiClient } from '../../support/handler';
 import { freePort } from '../../support/ports';
 import { randomFile, sha256, tempDir } from '../../relay/support/files';
@@ -17,6 +19,8 @@ export interface EmulatorSite {
   terminalServers: StandInTerminalServer[];
   firmware: Buffer;
   macs: string[];
+  /** The relays' boot tree (RELAY_BOOT_DIR). */
+  bootDir: string;
   /** `npx tandem emulate` arguments that reach both relays (by proxyDHCP or as a list). */
   emulateArgs(mode: 'proxy-dhcp' | 'list'): string[];
   stop(): Promise<void>;
@@ -41,7 +45,15 @@ async function seed(admin: ApiClient, macs: string[], servers: StandInTerminalSe
   const client = await must('/api/v1/display-clients', { name: 'line-desktop', type: 'rdp', terminalServerIds: ids, failoverMode });
   const fw = await must('/api/v1/firmware-packages', { name: 'tandem-os', packageVersion: '2.0', objectKey: firmware.key, sha256: firmware.sha256, size: firmware.size });
   const group = await must('/api/v1/groups', { name: 'line-1', displayClientIds: [client.id], firmwarePackageId: fw.id });
-  for (const [i, mac] of macs.entries()) await must('/api/v1/terminals', { mac, name: `station-${i + 1}`, groupId: group.id });
+  for (let i = 0; i < macs.length; i += 8) await Promise.all(macs.slice(i, i + 8).map((mac, j) => must('/api/v1/terminals', { mac, name: `station-${i + j + 1}`, groupId: group.id })));
+  // A licence for every terminal and a few more (the demo key, which a test handler trusts).
+  const { installationId } = (await admin.get('/api/v1/server')).body;
+  const licence = await issueLicense(
+    { customer: 'emulator site', redundancy: 'none', primary: installationId, products: [{ product: 'terminal-connection', quantity: macs.length + 20, appliesTo: 'primary' }], expiresAt: null },
+    readFileSync(DEMO_PRIVATE_KEY_FILE, 'utf8'),
+  );
+  const installed = await admin.call('PUT', '/api/v1/license', licence);
+  if (installed.status !== 200) throw new Error(`installing the licence: ${JSON.stringify(installed.body)}`);
 }
 
 /**
@@ -57,13 +69,15 @@ export async function startEmulatorSite(options: { terminals: number; firmwareBy
     await site.store.put('fw/tandem-os-2.0.img', firmware);
     const terminalServers = [await startStandInTerminalServer('rds-a'), await startStandInTerminalServer('rds-b'), await startStandInTerminalServer('rds-c')];
     started.push(...terminalServers);
-    const macs = Array.from({ length: options.terminals }, (_, i) => `02:00:00:aa:00:${(i + 1).toString(16).padStart(2, '0')}`);
+    const macs = Array.from({ length: options.terminals }, (_, i) => `02:00:00:aa:${((i + 1) >> 8).toString(16).padStart(2, '0')}:${((i + 1) & 255).toString(16).padStart(2, '0')}`);
     await seed(site.admin, macs, terminalServers, { key: 'fw/tandem-os-2.0.img', sha256: sha256(firmware), size: firmware.length }, options.failoverMode ?? 'failover');
 
     const boot = tempDir('emulator-boot');
-    // Debian's iPXE build when the machine has it (the tests install it), else a stand-in of the same size.
-    if (existsSync('/usr/lib/ipxe/snponly.efi')) copyFileSync('/usr/lib/ipxe/snponly.efi', join(boot, 'snponly.efi'));
-    else randomFile(boot, 'snponly.efi', 173_792);
+    // Debian's iPXE builds when the machine has them (the tests install them), else stand-ins of their size.
+    for (const [loader, size] of [['snponly.efi', 173_792], ['undionly.kpxe', 74_213]] as const) {
+      if (existsSync(`/usr/lib/ipxe/${loader}`)) copyFileSync(`/usr/lib/ipxe/${loader}`, join(boot, loader));
+      else randomFile(boot, loader, size);
+    }
     const clientPort = await freePort('udp');
     const ports = async (): Promise<RelayPorts & { httpPort: number }> => {
       const httpPort = await freePort();
@@ -99,6 +113,7 @@ export async function startEmulatorSite(options: { terminals: number; firmwareBy
       terminalServers,
       firmware,
       macs,
+      bootDir: boot,
       emulateArgs: (mode) => [
         '--relays',
         list('url'),
