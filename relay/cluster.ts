@@ -6,7 +6,7 @@ import { type Metrics, type MetricSnapshot, mergeSnapshots, renderSnapshots } fr
  * Spreads the relay over several processes (one event loop per core). Workers share the HTTP
  * port; one of them also serves TFTP and runs the other singletons. The primary only starts,
  * restarts and stops workers, hands the singletons on when their worker dies, adds up the workers'
- * metrics for /metrics and passes the TFTP worker's status to the others for /healthz.
+ * metrics for /metrics and passes the singletons' worker's status (what listens) to the others for /healthz.
  */
 /** Set by the primary in the environment of the worker that runs the relay's singletons. */
 export const SINGLETON_ENV = 'TANDEM_RELAY_SINGLETONS';

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     relay = await startRelay(settings, log, {
       metrics,
       metricsText: cluster.isWorker ? workerMetrics(metrics) : undefined,
-      tftpStatus: cluster.isWorker ? workerStatus : undefined,
+      singletonStatus: cluster.isWorker ? workerStatus : undefined,
       runsSingletons: worker === null || process.env[SINGLETON_ENV] === '1',
       worker: worker ?? undefined,
     });

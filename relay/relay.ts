@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ProxyDhcpServer } from './dhcp/proxy-dhcp';
-import { BootTree } from './files/boot-tree';
+import { ProxyDhcpServer, type ProxyDhcpStatus } from './dhcp/proxy-dhcp';
+import { BootLoaderPresence, BootTree } from './files/boot-tree';
 import { MemoryCache } from './files/memory-cache';
 import { ServedFiles } from './files/served-files';
 import { FirmwareStore } from './firmware/firmware-store';
@@ -29,6 +29,12 @@ export interface TftpStatus {
   threads: number;
 }
 
+/** What the process running the singletons reports, for /healthz in every process: null until each listens. */
+export interface SingletonStatus {
+  tftp: TftpStatus | null;
+  proxyDhcp: ProxyDhcpStatus | null;
+}
+
 interface Singletons {
   /** null in a cluster worker that serves HTTP only. */
   tftpPort: number | null;
@@ -47,8 +53,8 @@ export interface RunningRelay extends Singletons {
 export interface RelayHooks {
   /** How /metrics gets its text; a cluster worker asks the primary to add up all workers. */
   metricsText?: () => Promise<string>;
-  /** How /healthz learns the TFTP status: a cluster worker that does not serve TFTP asks the one that does. */
-  tftpStatus?: (local: () => TftpStatus | null) => () => Promise<TftpStatus | null>;
+  /** How /healthz learns the singletons' status: a cluster worker that does not run them asks the one that does. */
+  singletonStatus?: (local: () => SingletonStatus | null) => () => Promise<SingletonStatus | null>;
   /** The process's registry, when the caller needs it before the relay starts. */
   metrics?: Metrics;
   /**
@@ -101,8 +107,19 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   const peers = new PeerHealth(settings.peers, { intervalMs: settings.upstream.probeIntervalMs, timeoutMs: settings.upstream.requestTimeoutMs }, metrics);
 
   let tftp: TftpServer | null = null;
-  const localTftp = (): TftpStatus | null => (tftp ? { activeTransfers: tftp.activeTransfers, io: tftp.io, threads: tftp.threads } : null);
-  const tftpStatus = hooks.tftpStatus ? hooks.tftpStatus(localTftp) : async () => localTftp();
+  let proxyDhcp: ProxyDhcpServer | null = null;
+  // Set once each listens: /healthz says ready only then.
+  const listening = { singletons: false, tftp: false, proxyDhcp: false };
+  const localSingletons = (): SingletonStatus | null =>
+    listening.singletons
+      ? {
+          tftp: tftp && listening.tftp ? { activeTransfers: tftp.activeTransfers, io: tftp.io, threads: tftp.threads } : null,
+          proxyDhcp: proxyDhcp && listening.proxyDhcp ? proxyDhcp.status() : null,
+        }
+      : null;
+  const singletonStatus = hooks.singletonStatus ? hooks.singletonStatus(localSingletons) : async () => localSingletons();
+  // The loaders proxyDHCP would offer that the boot tree lacks: said at start and in /healthz, and not offered.
+  const loaders = settings.proxyDhcp ? new BootLoaderPresence(settings.bootDir, [...new Set(settings.dhcp.bootFiles.values())]) : null;
   const http = new HttpBootServer({
     files,
     boot,
@@ -120,17 +137,24 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
         lastError: h.lastError,
         refusesBoots: h.healthyForBoots || h.refusedUntil <= Date.now() ? null : h.refusedReason,
       }));
+      const serving = await singletonStatus();
+      // Ready once every protocol this relay serves listens (HTTP does: it is answering).
+      const notReady = [...(serving?.tftp ? [] : ['tftp']), ...(settings.proxyDhcp && !serving?.proxyDhcp ? ['proxyDhcp'] : [])];
+      const lackingLoaders = (await loaders?.lacking()) ?? [];
       return {
-        status: 200,
+        status: notReady.length ? 503 : 200,
         body: {
           relayId: settings.relayId,
           status: handlers.some((h) => h.healthy) ? 'ok' : 'degraded',
-          warnings,
+          ready: notReady.length === 0,
+          notReady,
+          warnings: [...warnings, ...lackingLoaders.map((file) => `boot loader ${file} is not in RELAY_BOOT_DIR (${settings.bootDir}): proxyDHCP does not offer it`)],
           worker: hooks.worker ?? null,
           uptimeSeconds: Math.round((Date.now() - started) / 1000),
           handlers,
           peers: peers.snapshot(),
-          tftp: await tftpStatus(),
+          tftp: serving?.tftp ?? null,
+          proxyDhcp: serving?.proxyDhcp ?? null,
           firmware: { recentRejections: firmware.recentRejections },
           // The process that follows the handlers' feed knows; the others read what it saved.
           cache: feed ? feed.status() : await ConfigFeed.savedStatus(feedStateFile),
@@ -143,12 +167,12 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
 
   let syncTimer: NodeJS.Timeout | null = null;
   let feed: ConfigFeed | null = null;
-  let proxyDhcp: ProxyDhcpServer | null = null;
   const singletons: Singletons = { tftpPort: null, dhcp: null };
   // What one process of a relay runs: TFTP (all transfers in one process), firmware sync, proxyDHCP.
   const startTftp = async () => {
     tftp = new TftpServer(files, { host: settings.host, port: settings.tftpPort, ...settings.tftp }, log, metrics);
     singletons.tftpPort = await tftp.listen();
+    listening.tftp = true;
   };
   const startSyncAndProxyDhcp = async (httpPort: number) => {
     // Every terminal's firmware is kept in sync; then what no terminal needs any more is deleted.
@@ -176,13 +200,16 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     );
     feed.start();
     if (settings.proxyDhcp) {
+      const lacking = await loaders!.lacking();
+      if (lacking.length) log.warn('boot_loader_missing', { bootDir: settings.bootDir, missing: lacking, hint: 'apt install ipxe; cp /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/snponly.efi to RELAY_BOOT_DIR' });
       // mayOffer: silent until the cache is filled, and for a terminal it has nothing to serve from (the other relay answers).
       proxyDhcp = new ProxyDhcpServer(
-        { ...settings.dhcp, dhcpPort: settings.dhcp.port, httpPort, relayId: settings.relayId, mayOffer: (mac) => feed!.mayOffer(mac) },
+        { ...settings.dhcp, dhcpPort: settings.dhcp.port, httpPort, relayId: settings.relayId, hasBootFile: (file) => loaders!.has(file), mayOffer: (mac) => feed!.mayOffer(mac) },
         log,
         metrics,
       );
       singletons.dhcp = await proxyDhcp.listen();
+      listening.proxyDhcp = true;
     }
   };
 
@@ -190,6 +217,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
   peers.start();
   // TFTP listens before HTTP does: a relay whose /healthz answers serves every protocol.
   const runsSingletons = hooks.runsSingletons !== false;
+  listening.singletons = runsSingletons;
   if (runsSingletons) await startTftp();
   const httpPort = await http.listen(settings.httpPort, settings.host);
   if (runsSingletons) await startSyncAndProxyDhcp(httpPort);
@@ -205,6 +233,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
     metrics,
     async takeSingletons() {
       if (!tftp) {
+        listening.singletons = true;
         await startTftp();
         await startSyncAndProxyDhcp(httpPort);
       }

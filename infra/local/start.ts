@@ -3,10 +3,11 @@
  * secondary handler synchronising with each other, two relays — with a demo
  * licence and demo data, until Ctrl-C.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateToken } from '../../functions/domain/token';
 import { installDemoLicense } from '../demo/install-demo-license';
+import { installDebianLoaders } from '../../relay/files/boot-tree';
 import { startStandInTerminalServer, type StandInTerminalServer } from '../emulator/stand-in-terminal-server';
 import { demoTerminalServers, seedDemoData } from './demo-data';
 import { localObjectStore } from './object-store';
@@ -130,10 +131,8 @@ async function main() {
   mkdirSync(bootDir, { recursive: true });
   const readme = join(bootDir, 'README.txt');
   if (!existsSync(readme)) writeFileSync(readme, 'Boot loaders (undionly.kpxe, ipxe.efi, …) placed here are served by the relays as they are.\n');
-  // Debian's iPXE builds (package ipxe), which the emulated demo terminal fetches over TFTP.
-  for (const loader of ['undionly.kpxe', 'snponly.efi']) {
-    if (existsSync(`/usr/lib/ipxe/${loader}`) && !existsSync(join(bootDir, loader))) copyFileSync(`/usr/lib/ipxe/${loader}`, join(bootDir, loader));
-  }
+  // Debian's iPXE builds (package ipxe): what proxyDHCP offers, and what the emulated demo terminal fetches over TFTP.
+  installDebianLoaders(bootDir);
   // The demo's terminal servers: TCP listeners standing in for RDP, where emulated terminals hold their sessions.
   for (const ts of demoTerminalServers) {
     try {

@@ -70,6 +70,12 @@ describe('proxyDHCP decisions on captured packets', () => {
     expect(answer(discover)).toBe('http://10.20.0.5:8080/boot.ipxe?mac=52:54:00:12:34:56');
   });
 
+  it('sends snponly.efi, once OVMF has loaded it, to the script and never to snponly.efi again', () => {
+    const discover = decoded(captured.ovmfSnponlyDiscover);
+    expect(discover.options.get(DhcpOption.CLIENT_ARCH)).toEqual(Uint8Array.of(0, 7));
+    expect(answer(discover)).toBe('http://10.20.0.5:8080/boot.ipxe?mac=52:54:00:12:34:59');
+  });
+
   it('leaves DHCP server traffic alone: its offers, a client’s REQUEST to it, a client that is not PXE', () => {
     expect(answer(decoded(captured.pixiecoreServerOffer))).toBe('ignored: not_pxe');
     expect(answer(decoded(captured.seabiosIpxeServerRequest))).toBe('ignored: not_pxe');

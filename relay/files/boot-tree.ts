@@ -1,6 +1,8 @@
+import { copyFileSync, existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { OpenResult, ServedFile } from '../boot/served-file';
+import { DEBIAN_IPXE_DIR, DEFAULT_BOOT_FILES } from '../dhcp/architectures';
 import type { MemoryCache } from './memory-cache';
 import { safeRelativePath } from './safe-path';
 
@@ -67,5 +69,71 @@ function contentTypeFor(path: string): string {
       return 'text/plain; charset=utf-8';
     default:
       return 'application/octet-stream';
+  }
+}
+
+/**
+ * Puts the boot loaders Debian's `ipxe` package ships (undionly.kpxe, snponly.efi: the files proxyDHCP
+ * offers by default) into a boot tree that lacks them; answers the names copied. For `npm start` and
+ * the tests' sites; an install does the same with cp (relay/README.md).
+ */
+export function installDebianLoaders(root: string, from = DEBIAN_IPXE_DIR): string[] {
+  const copied: string[] = [];
+  for (const name of new Set(DEFAULT_BOOT_FILES.values())) {
+    if (existsSync(join(root, name)) || !existsSync(join(from, name))) continue;
+    copyFileSync(join(from, name), join(root, name));
+    copied.push(name);
+  }
+  return copied;
+}
+
+/** The files named that the tree does not hold as regular files inside it. */
+export async function missingFromTree(root: string, files: Iterable<string>): Promise<string[]> {
+  const rootReal = await realpath(root).catch(() => null);
+  const missing: string[] = [];
+  for (const file of files) {
+    const real = rootReal ? await realpath(join(rootReal, file)).catch(() => null) : null;
+    const inside = real !== null && real.startsWith(rootReal + sep);
+    if (!inside || !(await stat(real).catch(() => null))?.isFile()) missing.push(file);
+  }
+  return missing;
+}
+
+/**
+ * Which boot loaders proxyDHCP would offer the tree lacks, looked at again at most every refreshMs.
+ * proxyDHCP must answer at once, so it reads the last look (`has`), which starts the next one when it
+ * is old: a loader copied in is offered within seconds, one deleted is no longer offered.
+ */
+export class BootLoaderPresence {
+  private missing = new Set<string>();
+  private lookedAt = -Infinity;
+  private looking: Promise<string[]> | null = null;
+
+  constructor(
+    private readonly root: string,
+    private readonly files: readonly string[],
+    private readonly refreshMs = 5000,
+  ) {}
+
+  /** The loaders missing now (looked at again when the last look is old). */
+  async lacking(): Promise<string[]> {
+    if (Date.now() - this.lookedAt > this.refreshMs) await this.look();
+    return [...this.missing];
+  }
+
+  has(file: string): boolean {
+    if (Date.now() - this.lookedAt > this.refreshMs) void this.look();
+    return !this.missing.has(file);
+  }
+
+  private look(): Promise<string[]> {
+    this.looking ??= missingFromTree(this.root, this.files)
+      .then((missing) => {
+        this.missing = new Set(missing);
+        this.lookedAt = Date.now();
+        return missing;
+      })
+      .finally(() => (this.looking = null));
+    return this.looking;
   }
 }

@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { clientRequest, decodeDhcp, DhcpMessage, DhcpOption, type DhcpPacket, encodeDhcp } from '../../../relay/dhcp/codec';
 import { waitFor } from '../../../infra/local/processes';
 import { freePort } from '../../support/ports';
+import { bootTreeWithLoaders } from './files';
 import { startTestRelay, type TestRelay } from './relay-process';
 import { startStandInHandler } from './stand-in-handler';
 
@@ -63,7 +64,7 @@ export interface ProxyDhcpRelay {
   clientPort: number;
 }
 
-/** A relay answering proxyDHCP on 127.0.0.1, on high ports, telling clients to boot from 127.0.0.1. */
+/** A relay answering proxyDHCP on 127.0.0.1, on high ports, telling clients to boot from 127.0.0.1, with Debian's loaders in its boot folder. */
 export async function startProxyDhcpRelay(env: Record<string, string> = {}): Promise<ProxyDhcpRelay> {
   const [dhcpPort, pxePort, clientPort] = [await freePort('udp'), await freePort('udp'), await freePort('udp')];
   // A relay offers to boot only a terminal it can serve: unless the test names handlers, one that knows every terminal.
@@ -76,6 +77,7 @@ export async function startProxyDhcpRelay(env: Record<string, string> = {}): Pro
     RELAY_PXE_PORT: String(pxePort),
     RELAY_DHCP_CLIENT_PORT: String(clientPort),
     RELAY_ADVERTISE_ADDRESS: '127.0.0.1',
+    RELAY_BOOT_DIR: bootTreeWithLoaders(),
     ...env,
   }).catch(async (error) => {
     await handler?.close();

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installDebianLoaders } from '../../../relay/files/boot-tree';
 
 const created: string[] = [];
 // Test files write tens of MiB; nothing of it outlives the test process.
@@ -24,4 +25,11 @@ export function randomFile(dir: string, name: string, size: number): Buffer {
   const data = randomBytes(size);
   writeFileSync(join(dir, name), data);
   return data;
+}
+
+/** A boot folder holding Debian's iPXE loaders (package ipxe), as an install puts them there. */
+export function bootTreeWithLoaders(prefix = 'relay-boot'): string {
+  const dir = tempDir(prefix);
+  if (installDebianLoaders(dir).length < 2) throw new Error("Debian's iPXE loaders are missing from /usr/lib/ipxe: apt install ipxe");
+  return dir;
 }

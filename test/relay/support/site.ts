@@ -6,7 +6,7 @@ import { startObjectStore } from '../../../infra/local/object-store';
 import { createS3Client } from '../../../relay/firmware/s3-client';
 import { apiClient, type ApiClient, createToken, type HandlerProcess, startHandler } from '../../support/handler';
 import { freePort } from '../../support/ports';
-import { tempDir } from './files';
+import { bootTreeWithLoaders, tempDir } from './files';
 import { startTestRelay, type TestRelay } from './relay-process';
 
 export interface SiteFirmware {
@@ -119,7 +119,7 @@ export interface FirmwareSite {
   store: FirmwareBucket;
   handler: HandlerProcess;
   admin: ApiClient;
-  /** A relay of this site, with a relay token of its own and (unless env names one) an empty boot folder. */
+  /** A relay of this site, with a relay token of its own and (unless env names one) a boot folder with Debian's iPXE loaders. */
   startRelay(env?: Record<string, string>): Promise<TestRelay>;
   /** Stops the handler and closes the store (the relays are the test's to stop). */
   stop(): Promise<void>;
@@ -141,7 +141,7 @@ export async function startFirmwareSite(bucket?: string): Promise<FirmwareSite> 
         startTestRelay({
           RELAY_HANDLERS: handler.url,
           RELAY_TOKEN: await (relayToken ??= createToken(admin, 'relay', 'relay-test')),
-          RELAY_BOOT_DIR: env.RELAY_BOOT_DIR ?? tempDir('relay-boot'),
+          RELAY_BOOT_DIR: env.RELAY_BOOT_DIR ?? bootTreeWithLoaders(),
           S3_ENDPOINT: store.url,
           S3_BUCKET: store.bucket,
           ...env,
