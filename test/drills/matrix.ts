@@ -161,11 +161,24 @@ export interface Observation {
 
 export const passed = (o: Observation) => o.observed !== null && JSON.stringify(o.observed) === JSON.stringify(EXPECTED[o.failure][o.mode]);
 
-/** The matrix as printed at the end of the run: every drill cell, then every design cell with the drill that checked it. */
+/** Rows of cells as a text table, each column as wide as its widest cell. */
+function textTable(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join(' | ').trimEnd());
+}
+
+/**
+ * The matrix as printed at the end of the run: a table of every failure × mode (verdict and
+ * observed outcome), every cell's expected and observed outcome in full, then every cell of the
+ * design's table with the drill that checked it.
+ */
 export function renderMatrix(observations: Observation[], design = designRedundancyTable()): string {
   const find = (mode: Mode, failure: FailureId) => observations.find((o) => o.mode === mode && o.failure === failure);
   const verdict = (o: Observation | undefined) => (!o ? 'not run' : passed(o) ? 'ok' : 'FAILED');
-  const lines = ['', 'Redundancy drills: expected and observed outcome of every cell', ''];
+  const short = (o: Observation | undefined) => (o?.observed ? `${o.observed.kind}${o.observed.code ? ` ${o.observed.code}` : ''}` : o?.error ? 'error' : '');
+  const lines = ['', 'Redundancy drills: every failure in every mode (verdict, observed outcome)', ''];
+  lines.push(...textTable([['failure', ...MODES], ...FAILURES.map((f) => [f.title, ...MODES.map((m) => `${verdict(find(m, f.id))} ${short(find(m, f.id))}`.trim())])]));
+  lines.push('', 'Each cell, expected and observed', '');
   for (const failure of FAILURES) {
     lines.push(`${failure.title}`);
     for (const mode of MODES) {
@@ -174,16 +187,17 @@ export function renderMatrix(observations: Observation[], design = designRedunda
       lines.push(`  ${''.padEnd(7)} ${''.padEnd(8)} observed  ${o?.observed ? describeOutcome(o.observed) : (o?.error ?? 'not run')}`);
     }
   }
-  lines.push('', 'Design redundancy table (docs/architecture.md): each cell and the drill that checked it', '');
+  lines.push('', 'The design redundancy table (docs/architecture.md): each cell and the drill that checked it', '');
+  const rows = [['verdict', 'row / mode', 'checked by', 'design says']];
   for (const [row, cells] of design) {
     const drills = DESIGN_ROW_DRILLS[row] ?? [];
     for (const mode of MODES) {
-      const results = drills.map((d) => verdict(find(mode, d)));
-      const ok = drills.length > 0 && results.every((r) => r === 'ok');
-      lines.push(`  ${(ok ? 'ok' : drills.length ? 'FAILED' : 'UNCHECKED').padEnd(9)} ${row} / ${mode}: "${cells[mode]}" ← ${drills.join(' + ') || 'no drill'}`);
+      const ok = drills.length > 0 && drills.every((d) => verdict(find(mode, d)) === 'ok');
+      rows.push([ok ? 'ok' : drills.length ? 'FAILED' : 'UNCHECKED', `${row} / ${mode}`, drills.join(' + ') || 'no drill', cells[mode].replace(/\*\*/g, '')]);
     }
   }
   const failover = MODES.every((m) => verdict(find(m, 'terminal-server-dies')) === 'ok');
-  lines.push(`  ${(failover ? 'ok' : 'FAILED').padEnd(9)} ${FAILOVER_TERM} ← terminal-server-dies`);
+  rows.push([failover ? 'ok' : 'FAILED', 'term: failover', 'terminal-server-dies', FAILOVER_TERM]);
+  lines.push(...textTable(rows));
   return lines.join('\n');
 }

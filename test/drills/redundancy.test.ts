@@ -67,7 +67,7 @@ describe('the drill matrix', () => {
 });
 
 for (const mode of modes) {
-  describe(`redundancy drills, mode ${mode}`, { timeout: 120_000 }, () => {
+  describe(`redundancy drills, mode ${mode}`, { timeout: 240_000 }, () => {
     let site: DrillSite;
     let terminal: DrillTerminal;
 
@@ -80,7 +80,7 @@ for (const mode of modes) {
       terminal = new DrillTerminal(site.macs[0], site.dhcp, site.relays);
       const booted = await terminal.reboot();
       if (!booted.booted || terminal.sessionServer() !== 'rds-1') throw new Error(`the terminal did not boot before the drills: ${JSON.stringify(booted)}`);
-    }, 180_000);
+    }, 300_000);
 
     afterAll(async () => {
       terminal?.shutdown();

@@ -84,8 +84,8 @@ async function build(mode: Mode, cleanup: Array<() => Promise<unknown>>): Promis
 
   const common = { TANDEM_PEER_TOKEN: generateToken(), TANDEM_SYNC_INTERVAL_MS: '1000', TANDEM_LICENSE_PUBLIC_KEY: vendor.publicKey };
   const started = await Promise.allSettled([
-    startHandler({ port: ports.a, env: { ...common, TANDEM_SERVER_ID: 'server-a', TANDEM_ROLE: 'primary', TANDEM_PEER_URL: links.toB.url } }),
-    startHandler({ port: ports.b, env: { ...common, TANDEM_SERVER_ID: 'server-b', TANDEM_ROLE: 'secondary', TANDEM_PEER_URL: links.toA.url } }),
+    startHandler({ port: ports.a, readyTimeoutMs: 90_000, env: { ...common, TANDEM_SERVER_ID: 'server-a', TANDEM_ROLE: 'primary', TANDEM_PEER_URL: links.toB.url } }),
+    startHandler({ port: ports.b, readyTimeoutMs: 90_000, env: { ...common, TANDEM_SERVER_ID: 'server-b', TANDEM_ROLE: 'secondary', TANDEM_PEER_URL: links.toA.url } }),
   ]);
   for (const s of started) if (s.status === 'fulfilled') cleanup.push(() => s.value.kill());
   for (const s of started) if (s.status === 'rejected') throw s.reason;

@@ -24,9 +24,10 @@ export interface HandlerProcess extends Started {
 
 /**
  * A real handler process on loopback with its own database in a temp folder. A demo system
- * (TANDEM_DEMO=1, the demo licence key trusted) unless `env` says otherwise.
+ * (TANDEM_DEMO=1, the demo licence key trusted) unless `env` says otherwise. `readyTimeoutMs`:
+ * how long it may take to be healthy (30 s by default), kept for restarts.
  */
-export async function startHandler(options: { env?: Record<string, string>; dataDir?: string; port?: number } = {}): Promise<HandlerProcess> {
+export async function startHandler(options: { env?: Record<string, string>; dataDir?: string; port?: number; readyTimeoutMs?: number } = {}): Promise<HandlerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tandem-handler-'));
   const port = options.port ?? (await freePort());
   const adminToken = options.env?.TANDEM_ADMIN_TOKEN ?? `tdm_test_admin_${port}_${randomUUID()}`;
@@ -40,7 +41,7 @@ export async function startHandler(options: { env?: Record<string, string>; data
   });
   await Promise.race([
     exitedEarly,
-    waitFor(async () => (await probe(`${url}/healthz`, {})).ok, () => `handler on ${url} to be healthy; output:\n${started.output()}`),
+    waitFor(async () => (await probe(`${url}/healthz`, {})).ok, () => `handler on ${url} to be healthy; output:\n${started.output()}`, options.readyTimeoutMs),
   ]).catch((err) => {
     started.signal('SIGKILL');
     throw err;
@@ -61,7 +62,7 @@ export async function startHandler(options: { env?: Record<string, string>; data
       started.signal('SIGKILL');
       await started.exited;
     },
-    restart: () => startHandler({ env, dataDir, port }),
+    restart: () => startHandler({ env, dataDir, port, readyTimeoutMs: options.readyTimeoutMs }),
   };
   return handle;
 }
