@@ -5,6 +5,7 @@ import { recordAudit } from './audit';
 import { CONFIGURED_ENTITIES, type ConfigurationDocument, type ConfiguredEntity, type ConfigurationRecords } from './configuration-export';
 import { knownEntity, type StoredRecord } from './entities';
 import type { ChangeContext } from './record-change';
+import { WriteEffects } from './write-effects';
 import { writeRecord } from './write-record';
 
 /** A record as a person finds it again: its id and its name (a terminal's MAC too). */
@@ -119,11 +120,14 @@ export async function importConfiguration(tx: Tx, ctx: ChangeContext, doc: Confi
       summary: summarise(plan),
     });
   const written = {} as Record<ConfiguredEntity, number>;
+  // Boot documents are resolved once, after the last record, rather than after each.
+  const effects = new WriteEffects();
   for (const entity of CONFIGURED_ENTITIES) {
     const rows = entity === 'group' ? parentsFirst(doc.records.group) : doc.records[entity];
-    for (const row of rows) await writeRecord(tx, ctx, { entity, id: row.id, previous: null, next: row });
+    for (const row of rows) await writeRecord(tx, ctx, { entity, id: row.id, previous: null, next: row }, effects);
     written[entity] = rows.length;
   }
+  await effects.apply(tx);
   await recordAudit(tx, ctx.serverId, ctx.at, {
     actor: ctx.actor,
     action: 'configuration.import',

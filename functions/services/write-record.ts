@@ -30,8 +30,11 @@ export type VersionCheck = (currentVersion: number) => void;
  * licence in effect), then its change-log entry and audit event. The API, a revert and the
  * licence install all come through here; changes pulled from the peer keep the peer's change
  * entry and pass the same rules and effects in `sync/apply.ts`.
+ *
+ * A caller writing many records in one transaction (a configuration import) may pass one
+ * `batch` of effects and carry it out once, after the last write, as a pulled batch does.
  */
-export async function writeRecord(tx: Tx, ctx: ChangeContext, write: RecordWrite): Promise<WrittenRecord> {
+export async function writeRecord(tx: Tx, ctx: ChangeContext, write: RecordWrite, batch?: WriteEffects): Promise<WrittenRecord> {
   const spec = knownEntity(write.entity);
   const { id, previous, next } = write;
   if (next) await spec.validate?.(tx, next, previous, 'local');
@@ -40,9 +43,9 @@ export async function writeRecord(tx: Tx, ctx: ChangeContext, write: RecordWrite
     await spec.ensureDeletable?.(tx, previous);
   }
   const record = await storeRow(tx, spec, id, previous, next);
-  const effects = new WriteEffects();
+  const effects = batch ?? new WriteEffects();
   spec.effects(effects, id, record);
-  await effects.apply(tx);
+  if (!batch) await effects.apply(tx);
   const operation = !previous ? 'create' : next ? 'update' : 'delete';
   const change = await recordChange(tx, ctx, { entity: spec.entity, id, operation, before: previous, after: record, revertOf: write.revertOf });
   return { record, change };
