@@ -8,6 +8,7 @@ import type { Logger } from '../observe/log';
 import type { Counter, Gauge, Metrics } from '../observe/metrics';
 import type { ConfigCache } from './config-cache';
 import { etagOf, type FeedPlan, planFeedPage, planWalkEnd } from './feed-plan';
+import { parseProblem } from './handler-config-source';
 import { describeFetchError, type HandlerPool } from './handler-pool';
 
 export interface ConfigFeedOptions {
@@ -215,7 +216,8 @@ export class ConfigFeed implements BootOffers {
   private async follow(url: string): Promise<boolean> {
     let cursor = this.state.cursor;
     let seen: Set<string> | null = null;
-    const total: FeedPlan = { write: [], remove: [], firmware: [], firmwareDropped: false };
+    const firmware: BootFirmware[] = [];
+    let sweep = false;
     let written = 0;
     let removed = 0;
     for (let pages = 0; pages < MAX_PAGES; pages++) {
@@ -225,8 +227,8 @@ export class ConfigFeed implements BootOffers {
       await this.apply(url, plan);
       written += plan.write.length;
       removed += plan.remove.length;
-      total.firmware.push(...plan.firmware);
-      total.firmwareDropped ||= plan.firmwareDropped;
+      firmware.push(...plan.firmware);
+      sweep ||= plan.firmwareDropped;
       cursor = page.cursor;
       // During a walk the old cursor stays saved: a walk cut short is started again, not resumed.
       if (!seen && (cursor !== this.state.cursor || url !== this.state.handler)) await this.save({ handler: url, cursor, changed: plan.write.length + plan.remove.length > 0 });
@@ -236,15 +238,15 @@ export class ConfigFeed implements BootOffers {
       const end = planWalkEnd(this.cache.heldMacs(), seen, (mac) => this.cache.heldConfig(mac));
       await this.apply(url, end);
       removed += end.remove.length;
-      total.firmwareDropped ||= end.firmwareDropped;
-      await this.save({ handler: url, cursor, changed: true });
+      sweep ||= end.firmwareDropped;
+      await this.save({ handler: url, cursor, changed: written + removed > 0 });
     }
     if (!written && !removed) return false;
     this.changes.inc({ kind: 'written' }, written);
     this.changes.inc({ kind: 'removed' }, removed);
     this.log.info('config_feed_synced', { handler: url, written, removed, walk: seen !== null, terminals: this.cache.heldCount });
     // The first round settles in start(), with the firmware of everything held.
-    if (this.ready) await this.settle({ firmware: total.firmware, sweep: total.firmwareDropped });
+    if (this.ready) await this.settle({ firmware, sweep });
     return true;
   }
 
@@ -258,10 +260,10 @@ export class ConfigFeed implements BootOffers {
       signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.requestTimeoutMs)]),
     });
     const body = await res.text();
+    // A handler from before the feed: boots still fill the cache terminal by terminal.
+    if (res.status === 404) throw new FeedError('handler_has_no_feed');
     if (res.status !== 200) {
-      const code = problemCode(body);
-      // A handler from before the feed: boots still fill the cache terminal by terminal.
-      if (res.status === 404) throw new FeedError('handler_has_no_feed');
+      const code = parseProblem(body)?.code;
       throw new FeedError(`http_${res.status}${code ? ` ${code}` : ''}`);
     }
     let parsed: ReturnType<typeof bootFeedPageSchema.safeParse>;
@@ -322,15 +324,6 @@ async function readSavedState(file: string): Promise<SavedState | null> {
       terminals: typeof raw.terminals === 'number' ? raw.terminals : 0,
       changedAt: typeof raw.changedAt === 'string' ? raw.changedAt : null,
     };
-  } catch {
-    return null;
-  }
-}
-
-function problemCode(body: string): string | null {
-  try {
-    const value = JSON.parse(body) as { code?: unknown };
-    return typeof value?.code === 'string' ? value.code : null;
   } catch {
     return null;
   }

@@ -177,7 +177,8 @@ export class HandlerConfigSource implements ConfigSource {
   }
 }
 
-function parseProblem(body: string): { code?: string; detail?: string } | null {
+/** The problem document (RFC 9457) a handler answered, or null. */
+export function parseProblem(body: string): { code?: string; detail?: string } | null {
   try {
     const value = JSON.parse(body) as unknown;
     return value && typeof value === 'object' ? (value as { code?: string; detail?: string }) : null;
