@@ -177,26 +177,27 @@ export class SyncEngine {
       counters.lastSuccessSeconds = deps.now().getTime() / 1000;
       return result;
     } catch (err) {
-      counters.pullFailures++;
-      const failure = describeFailure(err);
-      memory.lastError = { ...failure, at: deps.now().toISOString() };
-      deps.log({ level: 'warn', msg: 'sync pull failed', ...failure });
-      return { ...result, outcome: 'failed', error: failure };
+      return this.failed(err, 'sync pull failed', result);
     }
   }
 
   /** Recovery after a restore (`recover.ts`); a failed result when the peer cannot give the changes back yet. */
   private async recoverIfRestored(): Promise<PullResult | null> {
-    const { deps, memory, counters } = this.pair;
     try {
       await recoverOwnChanges(this.pair, await this.pair.client());
       return null;
     } catch (err) {
-      counters.pullFailures++;
-      const failure = describeFailure(err);
-      memory.lastError = { ...failure, at: deps.now().toISOString() };
-      deps.log({ level: 'warn', msg: 'taking back changes after a restore failed; retried with the next pull', ...failure });
-      return { ...emptyPull(), outcome: 'failed', error: failure };
+      return this.failed(err, 'taking back changes after a restore failed; retried with the next pull', emptyPull());
     }
+  }
+
+  /** A pull that failed: counted, remembered for the status, logged. */
+  private failed(err: unknown, msg: string, result: PullResult): PullResult {
+    const { deps, memory, counters } = this.pair;
+    counters.pullFailures++;
+    const failure = describeFailure(err);
+    memory.lastError = { ...failure, at: deps.now().toISOString() };
+    deps.log({ level: 'warn', msg, ...failure });
+    return { ...result, outcome: 'failed', error: failure };
   }
 }
