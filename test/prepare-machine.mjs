@@ -19,6 +19,8 @@ const needed = {
   '/usr/lib/ipxe/undionly.kpxe': 'ipxe',
   '/usr/share/OVMF/OVMF_CODE.fd': 'ovmf',
   dnsmasq: 'dnsmasq-base',
+  // network namespaces, bridges and taps for the QEMU tests
+  ip: 'iproute2',
   // the dashboard's browser tests
   chromium: 'chromium',
   // the DHCP examples, checked by the servers' own validators

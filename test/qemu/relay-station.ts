@@ -15,6 +15,8 @@ export interface RelayStation {
    * is ready (`/healthz` 200 over the plant network). `overrides`: settings for this run only.
    */
   startBeforeLink(overrides?: Record<string, string>): Promise<void>;
+  /** Waits until its `/healthz` says its cache is filled and holds `terminals` terminals (reading it fills nothing). */
+  waitForCache(terminals: number): Promise<void>;
   stop(): Promise<void>;
   /** Everything it logged, over all its runs. */
   output(): string;
@@ -65,6 +67,18 @@ export function relayStation(id: string, station: Station, env: Record<string, s
           return res.status === 200;
         },
         () => `${id} to be ready at ${url}/healthz; last answer: ${last || 'none'}`,
+        60_000,
+      );
+    },
+    async waitForCache(terminals) {
+      let last = '';
+      await waitFor(
+        async () => {
+          const body = (await (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).json()) as { cache?: { ready?: boolean; terminals?: number } };
+          last = JSON.stringify(body.cache);
+          return body.cache?.ready === true && (body.cache.terminals ?? 0) >= terminals;
+        },
+        () => `${id} to hold ${terminals} terminals in its cache; /healthz cache: ${last || 'no answer'}`,
         60_000,
       );
     },

@@ -15,7 +15,7 @@ export function lastLines(raw: string, count = 40): string {
     .join('\n');
 }
 
-/** The first console line that matches, or null. */
+/** The first complete console line (its newline printed) that matches, or null. */
 export function findLine(raw: string, pattern: RegExp): string | null {
-  return consoleText(raw).split('\n').find((line) => pattern.test(line)) ?? null;
+  return consoleText(raw).split('\n').slice(0, -1).find((line) => pattern.test(line)) ?? null;
 }

@@ -137,6 +137,15 @@ export async function startQemuSite(): Promise<QemuSite> {
 
     let dhcp: NsProcess | null = null;
     cleanups.push(async () => dhcp?.kill());
+    // What each running relay told the machines over proxyDHCP, the newest last: for a failure's message.
+    const proxyAnswers = () =>
+      Object.values(relays)
+        .filter((r) => r.process)
+        .map((r) => {
+          const answers = r.process!.records().filter((rec) => rec.event === 'dhcp_pxe_answer' && machines.some((m) => m.mac === rec.mac));
+          return `${r.id} proxyDHCP answers:\n${answers.slice(-6).map((a) => `  ${a.mac} ${a.role} ${a.file} → ${a.to}`).join('\n') || '  none'}`;
+        })
+        .join('\n');
     const relayAt = (line: string) => Object.values(relays).find((r) => line.includes(`${r.station.address}:`))?.id ?? null;
 
     return {
@@ -165,7 +174,7 @@ export async function startQemuSite(): Promise<QemuSite> {
           }),
         );
         const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [String((o.reason as Error).message)] : []));
-        if (failures.length) throw new Error(`${step}:\n${failures.join('\n\n')}\n(consoles and relay logs in ${logDir})`);
+        if (failures.length) throw new Error(`${step}:\n${failures.join('\n\n')}\n\n${proxyAnswers()}\n(consoles and relay logs in ${logDir})`);
         return outcomes.map((o) => (o as PromiseFulfilledResult<BootOutcome>).value);
       },
       stop,
