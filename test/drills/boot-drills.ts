@@ -14,8 +14,9 @@ const sessionHolds = (site: DrillSite, terminal: DrillTerminal) =>
 
 /**
  * Relay A dies; the terminal reboots. Which servers serve the terminal is asked of each with
- * relay B's token (the terminal holds a lease on each server that served it). Relay A stays
- * down: bringTo starts it again for a drill that needs every relay.
+ * relay B's token (while the licence has room: a server whose connections are all in use would
+ * refuse a terminal it holds no lease for). Relay A stays down: bringTo starts it again for a
+ * drill that needs every relay.
  */
 export const relayADownReboot: Drill = {
   needs: { ...bothUp, everyRelay: true },

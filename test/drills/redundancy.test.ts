@@ -14,9 +14,8 @@ import { DrillTerminal } from './terminal';
 /**
  * The order drills run in on one site, chosen so that few processes restart: the session is
  * still on the first terminal server of its list for the first; the primary, killed under the
- * running terminal, stays down for the next three; the licence is used up late; the relay A
- * drill asks both servers for a terminal that holds a lease on each (it booted from the
- * secondary while the primary was down); both handlers go down last.
+ * running terminal, stays down for the next three; the relay A drill asks both servers to serve
+ * the terminal before the licence drill uses the licence up; both handlers go down last.
  */
 const ORDER: FailureId[] = [
   'terminal-server-dies',
@@ -24,8 +23,8 @@ const ORDER: FailureId[] = [
   'primary-down-reboot',
   'change-primary-down',
   'partition',
-  'licence-exceeded',
   'relay-a-down-reboot',
+  'licence-exceeded',
   'both-down-reboot',
 ];
 
