@@ -7,15 +7,17 @@ import { DrillTerminal } from './terminal';
 
 /**
  * Redundancy drills: for each mode, one site of real processes on loopback, and every failure
- * of the matrix in turn (each drill puts the site back). The matrix of expected and observed
- * outcomes is printed at the end, also when a drill fails.
+ * of the matrix in turn (each drill says which handlers it needs up or down; bringTo gets the
+ * site there). The matrix of expected and observed outcomes is printed at the end, also when a
+ * drill fails. One mode alone: DRILL_MODES=full npm run test:drills.
  */
 
 /**
  * The order drills run in on one site, chosen so that few processes restart: the session is
  * still on the first terminal server of its list for the first; the primary, killed under the
- * running terminal, stays down for the next three; the relay A drill asks both servers to serve
- * the terminal before the licence drill uses the licence up; both handlers go down last.
+ * running terminal, stays down for the next two (the second brings it back); the relay A drill
+ * asks both servers to serve the terminal before the licence drill uses the licence up; both
+ * handlers go down last.
  */
 const ORDER: FailureId[] = [
   'terminal-server-dies',

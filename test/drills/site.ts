@@ -37,7 +37,7 @@ export interface DrillSite extends Pair {
   mode: Mode;
   vendor: TestVendor;
   store: FirmwareBucket;
-  /** linkToA carries b's requests to a, linkToB a's to b. */
+  /** toA carries b's requests to a, toB a's requests to b. */
   links: { toA: PeerLink; toB: PeerLink };
   relays: DrillRelay[];
   /** The DHCP client port every emulated terminal of the site sends from and hears its answers on. */
@@ -55,22 +55,34 @@ export interface DrillSite extends Pair {
 const handlerPortsFor = async () => ({ a: await freePort(), b: await freePort() });
 
 /** The licence a site of `mode` runs under at start: the product the design's table names first. */
-export function siteLicence(mode: Mode, primary: string, secondary: string): LicensePayload {
+function siteLicence(mode: Mode, primary: string, secondary: string): LicensePayload {
   if (mode === 'none') return licensePayload(primary, { products: [{ product: 'terminal-connection', quantity: LICENSED_PER_SERVER, appliesTo: 'primary' }] });
   return pairLicensePayload(primary, secondary, mode, LICENSED_PER_SERVER);
 }
 
-export async function startDrillSite(mode: Mode): Promise<DrillSite> {
+/** How a site is built beyond its mode. */
+export interface SiteOptions {
+  /**
+   * Each relay names the site's other relay (RELAY_PEERS), as a production site's do: a boot
+   * script then chains the firmware from the other relay when its own stops meanwhile.
+   */
+  relayPeers?: boolean;
+}
+
+/** The relays every site runs (`relay-c` is one a drill adds). */
+const SITE_RELAYS = ['relay-a', 'relay-b'];
+
+export async function startDrillSite(mode: Mode, options: SiteOptions = {}): Promise<DrillSite> {
   const cleanup: Array<() => Promise<unknown>> = [];
   try {
-    return await build(mode, cleanup);
+    return await build(mode, options, cleanup);
   } catch (error) {
     for (const stop of cleanup.reverse()) await stop().catch(() => {});
     throw error;
   }
 }
 
-async function build(mode: Mode, cleanup: Array<() => Promise<unknown>>): Promise<DrillSite> {
+async function build(mode: Mode, options: SiteOptions, cleanup: Array<() => Promise<unknown>>): Promise<DrillSite> {
   const [vendor, store, ports, terminalServers] = await Promise.all([
     testVendor(),
     startFirmwareBucket(),
@@ -119,10 +131,14 @@ async function build(mode: Mode, cleanup: Array<() => Promise<unknown>>): Promis
   for (const m of [site.a, site.b]) for (const [name, token] of Object.entries(relayTokens)) await must(m.admin.post('/api/v1/tokens', { role: 'relay', name, token }), `token ${name}`);
 
   const clientPort = dhcp.port;
+  // Chosen before any relay starts, so that each can name the other's (RELAY_PEERS).
+  const relayHttpPorts = new Map<string, number>();
+  for (const id of SITE_RELAYS) relayHttpPorts.set(id, await freePort());
   async function startRelay(id: string): Promise<DrillRelay> {
     const bootDir = tempDir(`drill-boot-${id}`);
     randomFile(bootDir, 'snponly.efi', 64 * 1024);
-    const [dhcpPort, pxePort, tftpPort, httpPort] = [await freePort('udp'), await freePort('udp'), await freePort('udp'), await freePort()];
+    const [dhcpPort, pxePort, tftpPort, httpPort] = [await freePort('udp'), await freePort('udp'), await freePort('udp'), relayHttpPorts.get(id) ?? (await freePort())];
+    const peers = SITE_RELAYS.filter((peer) => peer !== id).map((peer) => `http://127.0.0.1:${relayHttpPorts.get(peer)}`);
     const env = {
       RELAY_ID: id,
       RELAY_HANDLERS: `${site.a.handler.url},${site.b.handler.url}`,
@@ -141,6 +157,7 @@ async function build(mode: Mode, cleanup: Array<() => Promise<unknown>>): Promis
       RELAY_ADVERTISE_ADDRESS: '127.0.0.1',
       RELAY_PROBE_INTERVAL_MS: '200',
       RELAY_UPSTREAM_TIMEOUT_MS: '2000',
+      ...(options.relayPeers ? { RELAY_PEERS: peers.join(',') } : {}),
     };
     const relay: DrillRelay = {
       id,
@@ -162,7 +179,7 @@ async function build(mode: Mode, cleanup: Array<() => Promise<unknown>>): Promis
     if (mode !== 'none') await settled(site);
   };
   // The relays start while the site is configured: they serve no terminal before the first drill boots one.
-  const ready = await Promise.allSettled([configure(), ...['relay-a', 'relay-b'].map((id) => startRelay(id))]);
+  const ready = await Promise.allSettled([configure(), ...SITE_RELAYS.map((id) => startRelay(id))]);
   for (const r of ready) if (r.status === 'rejected') throw r.reason;
   site.relays = ready.slice(1).map((r) => (r as PromiseFulfilledResult<DrillRelay>).value);
 
