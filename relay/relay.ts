@@ -138,10 +138,8 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
         refusesBoots: h.healthyForBoots || h.refusedUntil <= Date.now() ? null : h.refusedReason,
       }));
       const serving = await singletonStatus();
-      // The process that follows the handlers' feed knows; the others read what it saved.
-      const cache = feed ? feed.status() : await ConfigFeed.savedStatus(feedStateFile);
-      // Ready once every protocol this relay serves listens (HTTP does: it is answering), and its cache is filled.
-      const notReady = [...(serving?.tftp ? [] : ['tftp']), ...(settings.proxyDhcp && !serving?.proxyDhcp ? ['proxyDhcp'] : []), ...(cache?.ready ? [] : ['cache'])];
+      // Ready once every protocol this relay serves listens (HTTP does: it is answering).
+      const notReady = [...(serving?.tftp ? [] : ['tftp']), ...(settings.proxyDhcp && !serving?.proxyDhcp ? ['proxyDhcp'] : [])];
       const lackingLoaders = (await loaders?.lacking()) ?? [];
       return {
         status: notReady.length ? 503 : 200,
@@ -158,7 +156,8 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
           tftp: serving?.tftp ?? null,
           proxyDhcp: serving?.proxyDhcp ?? null,
           firmware: { recentRejections: firmware.recentRejections },
-          cache,
+          // The process that follows the handlers' feed knows; the others read what it saved.
+          cache: feed ? feed.status() : await ConfigFeed.savedStatus(feedStateFile),
         },
       };
     },

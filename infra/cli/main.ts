@@ -42,6 +42,9 @@ const usage = `usage: npx tandem <command>
                                  machine is gone for good and its licence moves here)
   api <METHOD> <path> [json]     any API call, e.g. api GET /api/v1/groups
   emulate [options]              emulated thin clients boot against the relays (emulate --help)
+  dhcp-config --server isc|kea|dnsmasq|windows --relays <its relay>,<the other relay>
+                                 the site DHCP server's lines for booting terminals through the relays
+                                 (dhcp-config --help)
 
 environment: TANDEM_URL (http://127.0.0.1:8787), TANDEM_TOKEN (default: ./data/primary-admin-token),
              TANDEM_CA_FILE (PEM: a plant's own CA, trusted besides the public ones)`;
@@ -163,6 +166,8 @@ async function main(args: string[]) {
       if (!changeId || (force !== undefined && force !== 'force')) fail('revert <change-id> [force]');
       return console.log(JSON.stringify(await call('POST', `/api/v1/changes/${encodeURIComponent(changeId)}/revert${force ? '?force=true' : ''}`, {}), null, 2));
     }
+    case 'dhcp-config':
+      return (await import('../dhcp/dhcp-config')).dhcpConfigCommand(rest);
     case 'emulate':
       return process.exit(await (await import('../emulator/cli')).runEmulate(rest));
     case 'api': {
