@@ -138,8 +138,10 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
         refusesBoots: h.healthyForBoots || h.refusedUntil <= Date.now() ? null : h.refusedReason,
       }));
       const serving = await singletonStatus();
-      // Ready once every protocol this relay serves listens (HTTP does: it is answering).
-      const notReady = [...(serving?.tftp ? [] : ['tftp']), ...(settings.proxyDhcp && !serving?.proxyDhcp ? ['proxyDhcp'] : [])];
+      // The process that follows the handlers' feed knows; the others read what it saved.
+      const cache = feed ? feed.status() : await ConfigFeed.savedStatus(feedStateFile);
+      // Ready once every protocol this relay serves listens (HTTP does: it is answering), and its cache is filled.
+      const notReady = [...(serving?.tftp ? [] : ['tftp']), ...(settings.proxyDhcp && !serving?.proxyDhcp ? ['proxyDhcp'] : []), ...(cache?.ready ? [] : ['cache'])];
       const lackingLoaders = (await loaders?.lacking()) ?? [];
       return {
         status: notReady.length ? 503 : 200,
@@ -156,8 +158,7 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
           tftp: serving?.tftp ?? null,
           proxyDhcp: serving?.proxyDhcp ?? null,
           firmware: { recentRejections: firmware.recentRejections },
-          // The process that follows the handlers' feed knows; the others read what it saved.
-          cache: feed ? feed.status() : await ConfigFeed.savedStatus(feedStateFile),
+          cache,
         },
       };
     },
