@@ -19,8 +19,9 @@ const needed = {
   '/usr/lib/ipxe/undionly.kpxe': 'ipxe',
   '/usr/share/OVMF/OVMF_CODE.fd': 'ovmf',
   dnsmasq: 'dnsmasq-base',
-  // network namespaces, bridges and taps for the QEMU tests
+  // network namespaces, bridges and taps for the QEMU tests, and a request held at a relay's door
   ip: 'iproute2',
+  nft: 'nftables',
   // the dashboard's browser tests
   chromium: 'chromium',
   // the DHCP examples, checked by the servers' own validators

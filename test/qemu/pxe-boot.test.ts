@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nextServerOptions } from './dhcp-server';
-import { startQemuSite, type BootOutcome, type QemuSite } from './site';
+import { waitFor } from '../../infra/local/processes';
+import { holdHttpRequests } from './held-requests';
+import { startQemuSite, type BootOptions, type BootOutcome, type QemuSite } from './site';
 
 // Under TCG a boot takes 10–40 s; a machine that has not printed the firmware's line by then will not.
 const BOOT_TIMEOUT_MS = 120_000;
@@ -18,12 +20,12 @@ describe('real PXE firmware (QEMU) boots through the site', () => {
   let failed = false;
   const report: Array<{ step: string; seconds: number; changeSeconds?: number; boots: BootOutcome[] }> = [];
   /** Runs a step's changes, then boots both machines; records the step's wall time and each boot. */
-  const step = async (name: string, change: () => Promise<void>): Promise<BootOutcome[]> => {
+  const step = async (name: string, change: () => Promise<void>, options?: BootOptions): Promise<BootOutcome[]> => {
     const started = Date.now();
     try {
       await change();
       const changeSeconds = (Date.now() - started) / 1000;
-      const boots = await site.boot(name, BOOT_TIMEOUT_MS);
+      const boots = await site.boot(name, BOOT_TIMEOUT_MS, options);
       report.push({ step: name, seconds: (Date.now() - started) / 1000, changeSeconds, boots });
       return boots;
     } catch (error) {
@@ -94,6 +96,33 @@ describe('real PXE firmware (QEMU) boots through the site', () => {
         await Promise.all([site.pair.restart('a'), site.pair.restart('b'), site.relays.b.startBeforeLink()]);
       });
       for (const boot of boots) expect(['relay-a', 'relay-b'], boot.line).toContain(boot.relay);
+    }, STEP_TIMEOUT_MS);
+
+    it('boots the UEFI machine from relay B without a reboot when relay A stops after serving its script, before the firmware', async () => {
+      const { a, b } = site.relays;
+      // The firmware request reaches relay A's machine and is held there; then A stops.
+      const held = await holdHttpRequests(a.station.ns, 8080, '/firmware/');
+      try {
+        const [boot] = await step(
+          'relay A stops between script and firmware (UEFI)',
+          // Only relay A answers this terminal's DHCP.
+          () => b.station.setCarrier(false),
+          {
+            only: 'uefi',
+            during: async () => {
+              await waitFor(async () => (await held.count()) > 0, () => 'the firmware request to reach relay A', BOOT_TIMEOUT_MS);
+              await b.station.setCarrier(true);
+              await a.stop();
+            },
+          },
+        );
+        const lines = boot.console.split('\n');
+        expect(lines.filter((line) => line.includes(`http://${a.station.address}:8080/boot.ipxe`) && / ok$/.test(line)), 'the script from relay A').toHaveLength(1);
+        expect(lines.filter((line) => line.includes(`http://${b.station.address}:8080/firmware/`) && / ok$/.test(line)), 'the firmware from relay B').toHaveLength(1);
+        expect(lines.filter((line) => line.includes('Start PXE over IPv4')), 'one PXE boot: no reboot').toHaveLength(1);
+      } finally {
+        await held.release();
+      }
     }, STEP_TIMEOUT_MS);
   });
 });

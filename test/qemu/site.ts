@@ -12,7 +12,8 @@ import { freePort } from '../support/ports';
 import { seedTerminals } from '../relay/support/site';
 import { startDhcpServer } from './dhcp-server';
 import { markerFirmware, type MarkerFirmware } from './firmware-image';
-import { startMachine, type MachineSpec } from './machine';
+import { startMachine, type Machine, type MachineSpec } from './machine';
+import { consoleText } from './serial-console';
 import type { NsProcess } from './ns-process';
 import { createPlantNetwork, type PlantNetwork } from './plant-network';
 import { relayStation, type RelayStation } from './relay-station';
@@ -27,6 +28,15 @@ export interface BootOutcome {
   line: string;
   /** The relay whose address the boot file names, if any. */
   relay: string | null;
+  /** The whole serial console, control sequences removed. */
+  console: string;
+}
+
+export interface BootOptions {
+  /** Boot only the machines with this firmware (default: all). */
+  only?: MachineSpec['firmware'];
+  /** Runs beside each machine's boot, from power-on; the boot fails when it fails. */
+  during?: (machine: Machine) => Promise<void>;
 }
 
 export interface QemuSite {
@@ -39,8 +49,8 @@ export interface QemuSite {
   logDir: string;
   /** (Re)starts the site's DHCP server, with extra dnsmasq options (none: addresses only). */
   startDhcp(bootOptions?: string[]): Promise<void>;
-  /** Powers every machine on at once; each must print the firmware's line within `timeoutMs`. */
-  boot(step: string, timeoutMs: number): Promise<BootOutcome[]>;
+  /** Powers the machines on at once; each must print the firmware's line within `timeoutMs`. */
+  boot(step: string, timeoutMs: number, options?: BootOptions): Promise<BootOutcome[]>;
   /** Stops everything this site started, whatever state it is in; the logs are kept only when asked (a test failed). */
   stop(options?: { keepLogs?: boolean }): Promise<void>;
 }
@@ -159,14 +169,15 @@ export async function startQemuSite(): Promise<QemuSite> {
         await dhcp?.kill();
         dhcp = await startDhcpServer(network.dhcpServer, network.subnet, logDir, bootOptions);
       },
-      async boot(step, timeoutMs) {
+      async boot(step, timeoutMs, { only, during = async () => {} } = {}) {
         const started = Date.now();
-        const running = machines.map((spec) => startMachine(spec, logDir));
+        const running = machines.filter((spec) => !only || spec.firmware === only).map((spec) => startMachine(spec, logDir));
         const outcomes = await Promise.allSettled(
           running.map(async (machine): Promise<BootOutcome> => {
             try {
-              const line = await machine.waitForLine(new RegExp(firmware.marker), timeoutMs);
-              return { firmware: machine.spec.firmware, mac: machine.spec.mac, seconds: (Date.now() - started) / 1000, line: line.trim(), relay: relayAt(line) };
+              const [line] = await Promise.all([machine.waitForLine(new RegExp(firmware.marker), timeoutMs), during(machine)]);
+              const seconds = (Date.now() - started) / 1000;
+              return { firmware: machine.spec.firmware, mac: machine.spec.mac, seconds, line: line.trim(), relay: relayAt(line), console: consoleText(machine.process.output()) };
             } finally {
               await machine.kill();
               machine.saveConsole(join(logDir, `${step.replace(/\W+/g, '-')}-${machine.spec.firmware}.log`));
