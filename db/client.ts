@@ -11,9 +11,11 @@ export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'm
 
 /**
  * Opens the server's database from a libSQL URL (a `file:` path, or `libsql://` /
- * `https://` for Turso or sqld) and brings its schema up to date.
+ * `https://` for Turso or sqld) and brings its schema up to date: the release's migrations,
+ * then those of `extraMigrationsFolder` (drizzle-kit's layout; the rolling-upgrade drill's next
+ * release), which drizzle's migrator records in the same table after them.
  */
-export async function openDatabase(url: string, authToken?: string): Promise<Database> {
+export async function openDatabase(url: string, authToken?: string, extraMigrationsFolder?: string): Promise<Database> {
   const isFile = url.startsWith('file:');
   if (isFile) {
     const path = url.slice('file:'.length).split('?')[0];
@@ -27,6 +29,7 @@ export async function openDatabase(url: string, authToken?: string): Promise<Dat
   }
   const orm = drizzle(client, { schema });
   await migrate(orm, { migrationsFolder });
+  if (extraMigrationsFolder) await migrate(orm, { migrationsFolder: extraMigrationsFolder });
   return wrapDatabase(orm, client);
 }
 

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   process.umask(0o077);
   const settings = handlerSettings(process.env);
   const log = jsonLogger({ component: 'handler', serverId: settings.serverId });
-  const db = await openDatabase(settings.databaseUrl, settings.databaseAuthToken);
+  const db = await openDatabase(settings.databaseUrl, settings.databaseAuthToken, settings.extraMigrationsDir);
 
   const created = await bootstrapAdminToken(db, settings.serverId, new Date(), settings.adminToken);
   if (created && !settings.adminToken) {

@@ -44,6 +44,8 @@ export interface HandlerSettings {
   objectStore: ObjectStoreSettings;
   /** TANDEM_FIRMWARE_MAX_BYTES: the largest firmware image an upload may send. */
   firmwareMaxBytes: number;
+  /** TANDEM_EXTRA_MIGRATIONS_DIR: migrations applied at start after the release's own (tests). */
+  extraMigrationsDir?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -125,6 +127,13 @@ export const handlerVariables = [
     description: 'the largest firmware image one upload may send (`npx tandem firmware upload`), up to 68719476736 (64 GiB)',
   },
   { name: 'TANDEM_BENCH_REFERENCE', default: null, description: '`1`: the reference route `npm run bench:config` measures against', production: false },
+  {
+    name: 'TANDEM_EXTRA_MIGRATIONS_DIR',
+    default: null,
+    description:
+      'a folder of further migrations in drizzle-kit\'s layout (`meta/_journal.json` and the SQL files), applied at start after the release\'s own: the next release\'s migration in the rolling-upgrade drill (`npm run test:upgrade`)',
+    production: false,
+  },
 ] as const satisfies readonly VariableDeclaration[];
 
 type HandlerVariable = VariableName<typeof handlerVariables>;
@@ -190,6 +199,7 @@ export function handlerSettings(env: Env): HandlerSettings {
       what: 'a whole number of bytes from 1 to 68719476736 (64 GiB)',
       why: 'it bounds what one upload may write to the object store',
     }),
+    extraMigrationsDir: read(env, 'TANDEM_EXTRA_MIGRATIONS_DIR'),
   };
 }
 
