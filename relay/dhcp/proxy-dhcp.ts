@@ -132,15 +132,24 @@ export class ProxyDhcpServer {
     return this.scanning;
   }
 
+  /**
+   * Opens the links that have an address and closes those that lost theirs. At start, a link that
+   * cannot be opened is said and tried again later, unless none can: then listen() fails as a bind
+   * does (a port taken, no permission for port 67), and the relay does not start half-deaf.
+   */
   private async openAndClose(starting: boolean): Promise<void> {
     if (!deviceSocketsAvailable()) {
       // One pair on the host address: the answer's link is then guessed from the addresses in the request.
-      if (!this.listeners.has(ANY_LINK)) await this.openLink(ANY_LINK, '', starting);
+      if (!this.listeners.has(ANY_LINK)) {
+        const error = await this.openLink(ANY_LINK, '');
+        if (error && starting) throw error;
+      }
       return;
     }
     this.links.at = -Infinity;
     const wanted = this.wantedLinks();
     for (const device of this.listeners.keys()) if (!wanted.has(device)) await this.closeLink(device);
+    let failed: unknown = null;
     for (const [device, link] of wanted) {
       if (this.closed) return;
       const addresses = link.addresses.map((a) => `${a.address}/${a.prefix}`).join(' ');
@@ -148,11 +157,17 @@ export class ProxyDhcpServer {
       if (open) {
         if (open.addresses !== addresses) this.log.info('dhcp_link_addresses', { device, addresses });
         open.addresses = addresses;
-      } else await this.openLink(device, addresses, starting);
+      } else {
+        const error = await this.openLink(device, addresses);
+        if (error) failed ??= error;
+        else if (!starting) this.log.info('dhcp_link_up', { device, addresses });
+      }
     }
+    if (starting && failed && this.listeners.size === 0) throw failed;
   }
 
-  private async openLink(device: string, addresses: string, starting: boolean): Promise<void> {
+  /** Answers the error when the link's sockets cannot be opened (said once until it changes); it is tried again on the next scan. */
+  private async openLink(device: string, addresses: string): Promise<unknown> {
     const opened: Socket[] = [];
     try {
       const sockets = {} as Record<Role, Socket>;
@@ -168,15 +183,15 @@ export class ProxyDhcpServer {
       if (this.closed) throw new Error('closed');
       this.listeners.set(device, { sockets, addresses });
       this.failedDevices.delete(device);
-      if (!starting) this.log.info('dhcp_link_up', { device, addresses });
+      return null;
     } catch (error) {
       for (const socket of opened) socket.close();
-      if (this.closed) return;
-      if (starting) throw error;
-      // A link that cannot be opened now (its port taken there, gone again) is tried on the next scan.
+      if (this.closed) return null;
+      // A link that cannot be opened now (its port taken there, gone again).
       const said = (error as Error).message;
       if (this.failedDevices.get(device) !== said) this.log.warn('dhcp_link_failed', { device, error });
       this.failedDevices.set(device, said);
+      return error;
     }
   }
 
