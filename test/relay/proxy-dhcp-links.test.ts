@@ -85,7 +85,7 @@ describe('proxyDHCP names its own address on the link each request came in on', 
     // Loopback is the relay's only other address here: it must not be offered instead.
     expect(await discover(0, { tries: 3 })).toBeNull();
     await addAddress({ ns: relayNs, name: 'vr1' }, '10.71.1.1/24');
-    expect(await discover(0, { tries: 20 })).toEqual({ siaddr: '10.71.1.1', serverId: '10.71.1.1', file: 'undionly.kpxe', sname: 'relay-links', from: '10.71.1.1' });
+    expect(await discover(0, { tries: 20 })).toEqual({ siaddr: '10.71.1.1', serverId: '10.71.1.1', file: 'undionly.kpxe', sname: 'relay-links', vendorClass: 'PXEClient', from: '10.71.1.1' });
     expect((await discover(0, { ipxe: true, arch: 7 }))?.file).toBe(`http://10.71.1.1:8080/boot.ipxe?mac=${MAC}`);
     expect(relay!.records().filter((r) => r.event === 'dhcp_pxe_answer').every((r) => !String(r.file).includes('127.'))).toBe(true);
   });
