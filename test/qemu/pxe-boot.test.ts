@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { nextServerOptions } from './dhcp-server';
 import { waitFor } from '../../infra/local/processes';
+import { nextServerOptions } from './dhcp-server';
 import { holdHttpRequests } from './held-requests';
 import { startQemuSite, type BootOptions, type BootOutcome, type QemuSite } from './site';
 
-// Under TCG a boot takes 10–40 s; a machine that has not printed the firmware's line by then will not.
+// Under TCG a boot takes 5–45 s; a machine that has not printed the firmware's line by then will not.
 const BOOT_TIMEOUT_MS = 120_000;
 const STEP_TIMEOUT_MS = 240_000;
 
