@@ -33,6 +33,7 @@ on command. Per-terminal phase timings and a summary on stdout, progress on stde
                           the relays are on loopback (per-source limits then see N terminals)
   --concurrency N         terminals booting at once (256)
   --timeout-ms N          how long a terminal waits for a relay before it tries the next (4000)
+  --dhcp-timeout-ms N     how long it asks DHCP, again after 1 s, 2 s, 4 s… (16000)
   --attempts N            boots a terminal tries before it counts as failed (1)
   --max-script-sleep S    longest sleep of a boot script honoured, in seconds (30)
   --pause-after script    hold every terminal once it has its script, until "continue"
@@ -75,6 +76,7 @@ function parse(args: string[]) {
       source: { type: 'string', default: 'auto' },
       concurrency: { type: 'string' },
       'timeout-ms': { type: 'string' },
+      'dhcp-timeout-ms': { type: 'string' },
       attempts: { type: 'string' },
       'max-script-sleep': { type: 'string' },
       'pause-after': { type: 'string' },
@@ -123,6 +125,7 @@ function parse(args: string[]) {
     source: values.source,
     concurrency: positive(values.concurrency, 256, 'concurrency'),
     timeoutMs: positive(values['timeout-ms'], 4000, 'timeout-ms'),
+    dhcpTimeoutMs: positive(values['dhcp-timeout-ms'], 16000, 'dhcp-timeout-ms'),
     attempts: positive(values.attempts, 1, 'attempts'),
     maxScriptSleepS: values['max-script-sleep'] === undefined ? 30 : Number(values['max-script-sleep']),
     pauseAfterScript: values['pause-after'] === 'script',
@@ -184,6 +187,7 @@ export async function runEmulate(args: string[]): Promise<number> {
     arch: options.arch,
     loaderFile: options.loader,
     timeoutMs: options.timeoutMs,
+    dhcpTimeoutMs: options.dhcpTimeoutMs,
     attempts: options.attempts,
     maxScriptSleepS: options.maxScriptSleepS,
     keepImages: false,

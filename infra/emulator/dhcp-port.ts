@@ -44,7 +44,8 @@ export class DhcpPort {
   }
 
   static async open(port: number, address = '0.0.0.0'): Promise<DhcpPort> {
-    const socket = createSocket({ type: 'udp4', reuseAddr: true });
+    // Hundreds of terminals' answers may arrive while the process is busy: room for them (the kernel caps it at rmem_max).
+    const socket = createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: 4 * 1024 * 1024 });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(port, address, () => {

@@ -29,8 +29,10 @@ export interface TerminalEnvironment {
   arch: 'efi' | 'bios';
   /** The boot loader fetched over TFTP when no proxyDHCP answer names one. */
   loaderFile: string;
-  /** How long a terminal waits for a relay before it tries the other. */
+  /** How long a terminal waits for a relay before it tries the other (TFTP, HTTP). */
   timeoutMs: number;
+  /** How long it asks DHCP before it gives up, sending again after 1 s, 2 s, 4 s… as firmware does (default timeoutMs). */
+  dhcpTimeoutMs?: number;
   /** Boots a terminal tries (a script may say "retrying"), the last one counting. */
   attempts: number;
   /** Longest `sleep` of a boot script honoured, in seconds (a refusal sleeps 30 s before it reboots). */
@@ -128,6 +130,7 @@ export class EmulatedTerminal {
   /** One boot from power-on; the time it stands at an operator's pause is added to clock. */
   private async attempt(report: BootReport, clock: { pausedMs: number }): Promise<void> {
     const env = this.env;
+    const dhcpTimeoutMs = env.dhcpTimeoutMs ?? env.timeoutMs;
     const ciaddr = this.address ?? undefined;
     const timed = async <T>(phase: Phase, step: () => Promise<T>): Promise<T> => {
       const t = performance.now();
@@ -148,19 +151,19 @@ export class EmulatedTerminal {
       const dhcp = env.dhcp;
       const servers = this.dhcpServers('dhcpPort');
       order = await timed('dhcp', async () => {
-        const offer = await dhcp.exchange(pxeRequest(this.mac, DhcpMessage.DISCOVER, arches[env.arch], { ciaddr }), servers, env.timeoutMs);
-        if (!offer) throw new Error(`no proxyDHCP offer within ${env.timeoutMs} ms`);
+        const offer = await dhcp.exchange(pxeRequest(this.mac, DhcpMessage.DISCOVER, arches[env.arch], { ciaddr }), servers, dhcpTimeoutMs);
+        if (!offer) throw new Error(`no proxyDHCP offer within ${dhcpTimeoutMs} ms`);
         trace.offer = { file: offer.packet.file, siaddr: offer.packet.siaddr };
         const first = this.relayOf(offer);
         const candidates = [first, ...env.relays.filter((r) => r !== first)];
         for (const [i, relay] of candidates.entries()) {
-          const ack = await dhcp.exchange(pxeRequest(this.mac, DhcpMessage.REQUEST, arches[env.arch], { ciaddr }), [{ address: relay.host, port: relay.pxePort }], env.timeoutMs);
+          const ack = await dhcp.exchange(pxeRequest(this.mac, DhcpMessage.REQUEST, arches[env.arch], { ciaddr }), [{ address: relay.host, port: relay.pxePort }], dhcpTimeoutMs);
           if (!ack) continue;
           trace.loaderFile = ack.packet.file;
           report.servedBy.dhcp = relay.url || relay.host;
           return [...candidates.slice(i), ...candidates.slice(0, i)];
         }
-        throw new Error(`no boot server answered on port 4011 within ${env.timeoutMs} ms`);
+        throw new Error(`no boot server answered on port 4011 within ${dhcpTimeoutMs} ms`);
       });
     }
 
@@ -185,8 +188,8 @@ export class EmulatedTerminal {
     const script = await timed('script', async () => {
       let urls = order.map((relay) => `${relay.url}/boot.ipxe?mac=${this.mac}`);
       if (env.dhcp) {
-        const answer = await env.dhcp.exchange(pxeRequest(this.mac, DhcpMessage.DISCOVER, arches[env.arch], { userClass: 'iPXE', ciaddr }), this.dhcpServers('dhcpPort'), env.timeoutMs);
-        if (!answer) throw new Error(`iPXE got no proxyDHCP answer within ${env.timeoutMs} ms`);
+        const answer = await env.dhcp.exchange(pxeRequest(this.mac, DhcpMessage.DISCOVER, arches[env.arch], { userClass: 'iPXE', ciaddr }), this.dhcpServers('dhcpPort'), dhcpTimeoutMs);
+        if (!answer) throw new Error(`iPXE got no proxyDHCP answer within ${dhcpTimeoutMs} ms`);
         urls = [answer.packet.file];
       }
       const errors: string[] = [];

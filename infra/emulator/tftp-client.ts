@@ -92,35 +92,60 @@ export class RawTftpClient {
   }
 
   /** Sends a request and waits for the first answer, sending the request again when it is lost (UDP). */
-  async requestAndWait(filename: string, options: TftpOption[] = [], mode = 'octet', tries = 5): Promise<Received> {
+  async requestAndWait(filename: string, options: TftpOption[] = [], mode = 'octet', tries = 5, intervalMs = 1000): Promise<Received> {
     for (let i = 1; ; i++) {
       this.request(filename, options, mode);
       try {
-        return await this.next(1000);
+        return await this.next(intervalMs);
       } catch (error) {
         if (i >= tries) throw error;
       }
     }
   }
 
-  /** Reads a whole file lock-step (or with a window, acking each window's last block). */
-  async fetch(filename: string, options: TftpOption[] = [], mode = 'octet', tries = 5): Promise<{ data: Buffer; oack: TftpOption[] | null }> {
-    this.queue.unshift(await this.requestAndWait(filename, options, mode, tries));
+  /**
+   * Reads a whole file lock-step (or with a window, acking each window's last block). The request
+   * goes again every requestIntervalMs until answered (requestTries in all); while the server is
+   * silent its last ACK goes again every retransmitMs (RFC 1350: a lost ACK or DATA is recovered by
+   * the side that times out), until silenceMs have passed without a datagram.
+   */
+  async fetch(
+    filename: string,
+    options: TftpOption[] = [],
+    mode = 'octet',
+    { requestTries = 5, requestIntervalMs = 1000, silenceMs = 5000, retransmitMs = 1000 } = {},
+  ): Promise<{ data: Buffer; oack: TftpOption[] | null }> {
+    this.queue.unshift(await this.requestAndWait(filename, options, mode, requestTries, requestIntervalMs));
     const chunks: Buffer[] = [];
     let oack: TftpOption[] | null = null;
     let expected = 1;
     let negotiatedBlksize = 512;
     let windowsize = 1;
     let inWindow = 0;
-    for (;;) {
-      const { packet, port } = await this.next();
+    let lastAck: number | null = null;
+    const ack = (block: number) => {
+      lastAck = block;
+      this.ack(block);
+    };
+    for (let silent = 0; ; ) {
+      let received: Received;
+      try {
+        received = await this.next(Math.min(retransmitMs, silenceMs - silent));
+        silent = 0;
+      } catch (error) {
+        silent += retransmitMs;
+        if (silent >= silenceMs) throw error;
+        if (lastAck !== null) this.ack(lastAck);
+        continue;
+      }
+      const { packet, port } = received;
       // A request sent twice may open two transfers: keep to the first one's port.
       if (port !== this.serverPort) continue;
       if (packet.op === 'oack') {
         oack = packet.options;
         negotiatedBlksize = Number(oack.find(([n]) => n === 'blksize')?.[1] ?? 512);
         windowsize = Number(oack.find(([n]) => n === 'windowsize')?.[1] ?? 1);
-        this.ack(0);
+        ack(0);
         continue;
       }
       if (packet.op === 'error') throw new Error(`TFTP error ${packet.code}: ${packet.message}`);
@@ -131,7 +156,7 @@ export class RawTftpClient {
       inWindow++;
       const last = packet.data.length < (oack ? negotiatedBlksize : 512);
       if (last || inWindow === windowsize) {
-        this.ack(packet.block);
+        ack(packet.block);
         inWindow = 0;
       }
       if (last) return { data: Buffer.concat(chunks), oack };

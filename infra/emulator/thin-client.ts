@@ -36,6 +36,7 @@ export async function emulateBoot(mac: string, target: EmulatorTarget): Promise<
       arch: 'efi',
       loaderFile: 'snponly.efi',
       timeoutMs: 5000,
+      dhcpTimeoutMs: 5000,
       attempts: 1,
       maxScriptSleepS: 0,
       keepImages: true,

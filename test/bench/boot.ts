@@ -16,7 +16,7 @@
  * BENCH_CONCURRENCY (every terminal at once), BENCH_PROFILE=1 (the relays' processes write CPU
  * profiles, kept with the reports in a folder the bench names).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import type { BootReport, FleetSummary, Phase } from '../../infra/emulator/boot-
 import { startEmulate } from '../emulator-tool/support/emulate-process';
 import { type EmulatorSite, startEmulatorSite } from '../emulator-tool/support/emulator-site';
 import { tempDir } from '../relay/support/files';
-import { freePort } from '../support/ports';
+import { startNginx, startTftpdHpa } from './reference-servers';
 
 const TERMINALS = Number(process.env.BENCH_TERMINALS ?? 500);
 const FIRMWARE_MB = Number(process.env.BENCH_FIRMWARE_MB ?? 16);
@@ -47,38 +47,7 @@ interface Reference {
 }
 
 async function startReference(dir: string): Promise<Reference> {
-  const tftpPort = await freePort('udp');
-  const httpPort = await freePort();
-  const prefix = tempDir('bench-boot-nginx');
-  const conf = join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off;
-worker_processes auto;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_timeout 5;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  server {
-    listen 127.0.0.1:${httpPort} backlog=4096;
-    root ${dir};
-  }
-}
-`,
-  );
-  const children: ChildProcess[] = [
-    spawn('nginx', ['-p', prefix, '-c', conf], { stdio: 'ignore', detached: true }),
-    spawn('in.tftpd', ['-L', '-s', dir, '-a', `127.0.0.1:${tftpPort}`], { stdio: 'ignore', detached: true }),
-  ];
+  const children: ChildProcess[] = [];
   const stop = () => {
     for (const child of children) {
       try {
@@ -89,21 +58,16 @@ http {
     }
   };
   process.once('exit', stop);
-  for (let i = 0; ; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/boot.ipxe`);
-      await res.arrayBuffer();
-      break;
-    } catch {
-      if (i > 50) {
-        stop();
-        throw new Error('nginx did not start (is nginx-light installed?)');
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  try {
+    const nginx = await startNginx(dir);
+    children.push(nginx.child);
+    const tftpd = await startTftpdHpa(dir);
+    children.push(tftpd.child);
+    return { url: `http://127.0.0.1:${nginx.port}`, tftpPort: tftpd.port, stop };
+  } catch (error) {
+    stop();
+    throw error;
   }
-  if (children[1].exitCode !== null) throw new Error('in.tftpd did not start (is tftpd-hpa installed?)');
-  return { url: `http://127.0.0.1:${httpPort}`, tftpPort, stop };
 }
 
 /**

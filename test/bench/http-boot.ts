@@ -5,57 +5,13 @@
  * Each figure is the median of BENCH_ROUNDS (3) rounds, relay and nginx alternating, because the
  * load of a shared machine drifts. BENCH_CLIENTS=1,50,200 and RELAY_WORKERS change the defaults.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { concurrentDownloads, formatRow, type LoadResult, medianOfRounds, relayWorkers, runBench } from '../relay/support/bench';
-import { tempDir } from '../relay/support/files';
-import { freePort } from '../support/ports';
+import { startNginx } from './reference-servers';
 
 const SIZE = 16 * 1024 * 1024;
 const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
 /** Rounds per figure, alternating relay and nginx; the median round is reported. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-
-async function startNginx(root: string): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freePort();
-  const prefix = tempDir('bench-nginx');
-  const conf = join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off;
-worker_processes auto;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    root ${root};
-  }
-}
-`,
-  );
-  const child = spawn('nginx', ['-p', prefix, '-c', conf], { stdio: 'ignore', detached: true });
-  for (let i = 0; i < 50; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'HEAD' });
-      await res.arrayBuffer();
-      return { port, child };
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error('nginx did not start (is nginx-light installed?)');
-}
 
 const curl = (port: number) => (): [string, string[]] => [
   'curl',

@@ -8,9 +8,8 @@
  *
  * BENCH_ROUNDS, BENCH_CLIENTS=1,50,200 and RELAY_WORKERS change the defaults.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { concurrentDownloads, formatRow, type LoadResult, medianOfRounds, relayWorkers, runBench } from '../relay/support/bench';
-import { freePort } from '../support/ports';
+import { startTftpdHpa } from './reference-servers';
 
 const SIZE = 16 * 1024 * 1024;
 const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
@@ -20,14 +19,6 @@ const COUNTS = (process.env.BENCH_CLIENTS ?? '1,50,200').split(',').map(Number);
  * for N = 1 (a round takes a second), 3 for N = 50, 1 for N >= 200 (a round there takes minutes).
  */
 const roundsFor = (n: number) => (process.env.BENCH_ROUNDS ? Number(process.env.BENCH_ROUNDS) : n >= 200 ? 1 : n === 1 ? 9 : 3);
-
-async function startTftpdHpa(dir: string): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freePort('udp');
-  const child = spawn('in.tftpd', ['-L', '-s', dir, '-a', `127.0.0.1:${port}`], { stdio: 'ignore', detached: true });
-  await new Promise((r) => setTimeout(r, 300));
-  if (child.exitCode !== null) throw new Error('in.tftpd did not start (is tftpd-hpa installed?)');
-  return { port, child };
-}
 
 const curl = (port: number) => (): [string, string[]] => [
   'curl',
