@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { wrapDatabase, type Database } from './database';
 import * as schema from './schema';
 
@@ -28,9 +29,10 @@ export async function openDatabase(url: string, authToken?: string, extraMigrati
     await client.execute('PRAGMA synchronous=NORMAL');
   }
   const orm = drizzle(client, { schema });
-  await migrate(orm, { migrationsFolder });
-  if (extraMigrationsFolder) await migrate(orm, { migrationsFolder: extraMigrationsFolder });
-  return wrapDatabase(orm, client);
+  const folders = extraMigrationsFolder ? [migrationsFolder, extraMigrationsFolder] : [migrationsFolder];
+  for (const folder of folders) await migrate(orm, { migrationsFolder: folder });
+  const release = folders.reduce((count, folder) => count + readMigrationFiles({ migrationsFolder: folder }).length, 0);
+  return wrapDatabase(orm, client, release);
 }
 
 /**

@@ -14,6 +14,13 @@ export type Tx = Parameters<Parameters<Orm['transaction']>[0]>[0];
 export interface Database {
   orm: Orm;
   client: Client;
+  /**
+   * The schema this process's code is built for: the migrations it applies when it opens the
+   * database (its release's, and TANDEM_EXTRA_MIGRATIONS_DIR's). The database may hold more, when
+   * a newer release migrated it (CI migrates before it deploys): this code does not know their
+   * columns, so the pair compares this number, not the database's, before it exchanges changes.
+   */
+  schemaVersion: number;
   write<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /**
    * Calls `listener` after each committed write transaction that noted `topic`
@@ -41,12 +48,13 @@ export function noteForCommit(tx: Tx, topic: CommitTopic): void {
   else notedTopics.set(tx, new Set([topic]));
 }
 
-export function wrapDatabase(orm: Orm, client: Client): Database {
+export function wrapDatabase(orm: Orm, client: Client, schemaVersion: number): Database {
   let queue: Promise<unknown> = Promise.resolve();
   const listeners = new Map<CommitTopic, Set<() => void>>();
   return {
     orm,
     client,
+    schemaVersion,
     write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
       let noted: Set<CommitTopic> | undefined;
       const run = queue
@@ -79,8 +87,8 @@ export function wrapDatabase(orm: Orm, client: Client): Database {
   };
 }
 
-/** The newest applied migration, as drizzle's migrator records it. */
-export async function schemaVersion(client: Client): Promise<number> {
+/** The migrations the database holds (drizzle's migrator records one row each), a newer release's included. */
+export async function databaseSchemaVersion(client: Client): Promise<number> {
   const result = await client.execute('SELECT count(*) AS n FROM __drizzle_migrations');
   return Number(result.rows[0]?.n ?? 0);
 }

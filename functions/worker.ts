@@ -39,7 +39,7 @@ async function start(env: Env): Promise<TandemApp> {
   const log = jsonLogger({ component: 'handler', runtime: 'workers', serverId: settings.serverId });
   const client = createClient({ url: settings.databaseUrl, authToken: settings.databaseAuthToken });
   await migrateEmbedded(client, embeddedMigrations);
-  const db = wrapDatabase(drizzle(client, { schema }), client);
+  const db = wrapDatabase(drizzle(client, { schema }), client, embeddedMigrations.length);
   if (settings.adminToken) {
     await bootstrapAdminToken(db, settings.serverId, new Date(), settings.adminToken);
   } else {

@@ -1,5 +1,4 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { schemaVersion } from '../../db/database';
 import { access } from '../domain/roles';
 import { actorOf, type AppEnv } from '../http/context';
 import { requestBodyRules } from '../http/request-body';
@@ -28,7 +27,7 @@ export function mountConfigurationTransfer(app: OpenAPIHono<AppEnv>, table: Rout
     },
     async (c) => {
       const { db, serverId, now } = c.var.deps;
-      return c.json(await exportConfiguration(db.orm, { serverId, schemaVersion: await schemaVersion(db.client) }, now()));
+      return c.json(await exportConfiguration(db.orm, { serverId, schemaVersion: db.schemaVersion }, now()));
     },
   );
 

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { schemaVersion } from '../../db/database';
+import { databaseSchemaVersion } from '../../db/database';
 import { access } from '../domain/roles';
 import type { AppEnv } from '../http/context';
 import type { RequestMetrics } from '../http/metrics';
@@ -13,20 +13,21 @@ export function mountHealth(app: OpenAPIHono<AppEnv>, table: RouteTable, metrics
       method: 'get',
       path: '/healthz',
       access: access.public,
-      summary: 'Server id, role, schema version, and whether the database answers',
+      summary: 'Server id, role, schema versions (this release\'s, the database\'s), and whether the database answers',
       tags: ['operations'],
       responses: { 200: { description: 'Healthy' }, 503: { description: 'The database does not answer' } },
     },
     async (c) => {
       const { serverId, role, db } = c.var.deps;
       try {
-        const version = await schemaVersion(db.client);
+        // The database's may be ahead of this release's while a newer release is rolled out.
+        const databaseVersion = await databaseSchemaVersion(db.client);
         // Licence trouble is a warning, not ill health: relays keep using this server while an admin acts.
         const license = await c.var.services.licensing.health();
         const warnings = [...(c.var.deps.warnings ?? []), ...license.warnings];
-        return c.json({ status: 'ok', serverId, role, schemaVersion: version, database: 'ok', license, warnings });
+        return c.json({ status: 'ok', serverId, role, schemaVersion: db.schemaVersion, databaseSchemaVersion: databaseVersion, database: 'ok', license, warnings });
       } catch (err) {
-        return c.json({ status: 'unavailable', serverId, role, schemaVersion: null, database: 'unreachable', detail: String((err as Error).message ?? err) }, 503);
+        return c.json({ status: 'unavailable', serverId, role, schemaVersion: db.schemaVersion, databaseSchemaVersion: null, database: 'unreachable', detail: String((err as Error).message ?? err) }, 503);
       }
     },
   );

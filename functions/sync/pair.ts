@@ -1,5 +1,4 @@
 import { desc, eq } from 'drizzle-orm';
-import { schemaVersion } from '../../db/database';
 import type { Orm } from '../../db/database';
 import { syncPeers } from '../../db/schema';
 import type { AppDeps } from '../deps';
@@ -63,8 +62,8 @@ export class Pair {
   async identity(): Promise<ServerIdentity> {
     if (this.self) return this.self;
     const { db, serverId } = this.deps;
-    const [state, version] = await Promise.all([loadSyncState(db), schemaVersion(db.client)]);
-    this.self = { serverId, logId: state.logId, schemaVersion: version };
+    const state = await loadSyncState(db);
+    this.self = { serverId, logId: state.logId, schemaVersion: db.schemaVersion };
     return this.self;
   }
 

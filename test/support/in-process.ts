@@ -9,12 +9,15 @@ import { bootstrapAdminToken } from '../../functions/services/tokens';
 import { handlerSettings } from '../../functions/settings';
 import { jsonClient } from './json-client';
 
+/** How a test's database file is opened: as this release opens it, unless a test plays another release. */
+export type OpenTestDatabase = (url: string) => Promise<Database>;
+
 /**
  * The handler app on a real libSQL file in a temp folder, driven through
  * `app.request` without a socket: for tests that walk many routes quickly.
  */
-export async function inProcessHandler(overrides: Partial<AppDeps> = {}) {
-  return inProcessApp((db) => ({ db, serverId: 'primary', role: 'primary', now: () => new Date(), log: () => {}, ...overrides }));
+export async function inProcessHandler(overrides: Partial<AppDeps> = {}, open: OpenTestDatabase = openDatabase) {
+  return inProcessApp((db) => ({ db, serverId: 'primary', role: 'primary', now: () => new Date(), log: () => {}, ...overrides }), open);
 }
 
 /**
@@ -26,9 +29,9 @@ export async function inProcessHandlerFromEnv(env: Record<string, string>, overr
   return inProcessApp((db) => ({ ...appDepsFrom(settings, db, () => {}), ...overrides }));
 }
 
-async function inProcessApp(depsFor: (db: Database) => AppDeps) {
+async function inProcessApp(depsFor: (db: Database) => AppDeps, open: OpenTestDatabase = openDatabase) {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-app-'));
-  const db = await openDatabase(`file:${join(dir, 'test.db')}`);
+  const db = await open(`file:${join(dir, 'test.db')}`);
   const adminToken = 'tdm_in_process_admin';
   await bootstrapAdminToken(db, 'primary', new Date(), adminToken);
   const app = createApp(depsFor(db));

@@ -4,6 +4,7 @@ import { applyChanges } from '../../functions/sync/apply';
 import { formatHlc } from '../../functions/domain/hlc';
 import type { WireChange } from '../../functions/sync/wire';
 import { inProcessHandler } from '../support/in-process';
+import { nextReleaseMigrations, openAsNextRelease } from '../upgrade/next-release';
 import { licensedInProcess, licensePayload, testVendor } from '../support/licensing';
 import { freePort } from '../support/ports';
 import { terminalState, wireChange } from '../support/wire-changes';
@@ -83,9 +84,8 @@ describe('a pull from a peer at another schema version', () => {
     const port = await freePort();
     server = serve({ fetch: peer.app.fetch, hostname: '127.0.0.1', port });
     peerUrl = `http://127.0.0.1:${port}`;
-    puller = await inProcessHandler({ serverId: 'server-q', peerUrl, peerToken: token });
-    // The puller's database is one migration ahead.
-    await puller.db.client.execute("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('from-a-newer-release', 1)");
+    // The puller runs the next release: one migration ahead.
+    puller = await inProcessHandler({ serverId: 'server-q', peerUrl, peerToken: token }, openAsNextRelease(nextReleaseMigrations()));
   });
   afterAll(async () => {
     await new Promise((r) => server?.close(r));

@@ -1,7 +1,6 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { schemaVersion } from '../../db/database';
 import { applyChanges } from '../../functions/sync/apply';
 import { peerClient } from '../../functions/sync/peer-client';
 import type { WireChange } from '../../functions/sync/wire';
@@ -96,9 +95,8 @@ describe('a snapshot from a peer passes the same rules', () => {
   beforeAll(async () => {
     const port = await freePort();
     h = await inProcessHandler({ serverId: 'newcomer', peerUrl: `http://127.0.0.1:${port}`, peerToken: 'tdm_peer_token_of_a_forged_peer_0123456789abcdef' });
-    const version = await schemaVersion(h.db.client);
     good = terminal('aa:bb:cc:07:00:01', 'copied');
-    const identity = { serverId: 'forged-peer', logId: 'log-1', schemaVersion: version, head: 0 };
+    const identity = { serverId: 'forged-peer', logId: 'log-1', schemaVersion: h.db.schemaVersion, head: 0 };
     // A peer that answers the sync API with records no API write could make.
     const forged = new Hono()
       .get('/api/v1/sync/changes', (c) => c.json({ ...identity, changes: [], next: 0, hasMore: false, pending: 0, oldestPendingAt: null, serverTime: new Date().toISOString() }))

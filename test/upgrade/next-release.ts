@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { migrationsFolder } from '../../db/client';
+import { migrationsFolder, openDatabase } from '../../db/client';
 import { tempDir } from '../relay/support/files';
 
 /** The schema version of this release: drizzle's migrator records one row per migration. */
@@ -26,6 +26,18 @@ export function nextReleaseMigrations(): string {
   writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify(journal, null, 2));
   return folder;
 }
+
+/** Opens a database as the next release's handler does: this release's migrations, then the next one's. */
+export const openAsNextRelease = (folder: string) => (url: string) => openDatabase(url, undefined, folder);
+
+/**
+ * Opens, with this release's code, a database the next release migrated: CI migrates every
+ * server's database before it deploys the handlers one at a time.
+ */
+export const openMigratedByNextRelease = (folder: string) => async (url: string) => {
+  (await openAsNextRelease(folder)(url)).close();
+  return openDatabase(url);
+};
 
 /** Whether a handler's database (its file, read beside the running handler) has the next release's column and table. */
 export async function hasNextReleaseSchema(databaseFile: string): Promise<boolean> {

@@ -78,6 +78,7 @@ describe('the Workers bundle in workerd', () => {
       serverId: 'primary',
       role: 'primary',
       schemaVersion: embeddedMigrations.length,
+      databaseSchemaVersion: embeddedMigrations.length,
       database: 'ok',
       license: expect.objectContaining({ mode: 'demo', servesTerminals: true }),
       warnings: [],
