@@ -19,7 +19,10 @@ export interface MarkerFirmware {
 export function markerFirmware(): MarkerFirmware {
   const nonce = randomBytes(6).toString('hex');
   const marker = `TANDEM-FIRMWARE-OK ${nonce}`;
-  const body = Buffer.from(['#!ipxe', `echo ${marker} \${net0/mac} \${filename}`, ':hold', 'sleep 3600', 'goto hold', ''].join('\n'));
+  // Three times: a console under heavy load may lose a character (the guest's UART driver gives up
+  // waiting), and one intact line is enough.
+  const line = `echo ${marker} \${net0/mac} \${filename}`;
+  const body = Buffer.from(['#!ipxe', line, line, line, ':hold', 'sleep 3600', 'goto hold', ''].join('\n'));
   return {
     body,
     sha256: createHash('sha256').update(body).digest('hex'),

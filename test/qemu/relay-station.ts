@@ -15,6 +15,8 @@ export interface RelayStation {
    * is ready (`/healthz` 200 over the plant network). `overrides`: settings for this run only.
    */
   startBeforeLink(overrides?: Record<string, string>): Promise<void>;
+  /** A counter of its `/metrics`: the sum over the series whose labels include every one of `labels` (`name="value"`). */
+  counter(name: string, labels: string[]): Promise<number>;
   /** Waits until its `/healthz` says its cache is filled and holds `terminals` terminals (reading it fills nothing). */
   waitForCache(terminals: number): Promise<void>;
   stop(): Promise<void>;
@@ -69,6 +71,13 @@ export function relayStation(id: string, station: Station, env: Record<string, s
         () => `${id} to be ready at ${url}/healthz; last answer: ${last || 'none'}`,
         60_000,
       );
+    },
+    async counter(name, labels) {
+      const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith(`${name}{`) && labels.every((label) => line.slice(0, line.indexOf('}')).includes(label)))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
     },
     async waitForCache(terminals) {
       let last = '';

@@ -177,7 +177,10 @@ export async function startQemuSite(): Promise<QemuSite> {
             try {
               const [line] = await Promise.all([machine.waitForLine(new RegExp(firmware.marker), timeoutMs), during(machine)]);
               const seconds = (Date.now() - started) / 1000;
-              return { firmware: machine.spec.firmware, mac: machine.spec.mac, seconds, line: line.trim(), relay: relayAt(line), console: consoleText(machine.process.output()) };
+              const text = consoleText(machine.process.output());
+              // The first of the firmware's lines that names a relay (a line may have lost a character).
+              const relay = text.split('\n').filter((l) => l.includes(firmware.marker)).map(relayAt).find(Boolean) ?? null;
+              return { firmware: machine.spec.firmware, mac: machine.spec.mac, seconds, line: line.trim(), relay, console: text };
             } finally {
               await machine.kill();
               machine.saveConsole(join(logDir, `${step.replace(/\W+/g, '-')}-${machine.spec.firmware}.log`));
