@@ -4,7 +4,7 @@ import { createClient } from '@libsql/client';
 import { desc, eq } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { migrationsFolder, openDatabase } from '../../db/client';
-import { auditEvents, licenses, serverIdentity, syncState, terminalLeases } from '../../db/schema';
+import { auditEvents, dashboardSessions, licenses, serverIdentity, syncState, terminalLeases } from '../../db/schema';
 import { DomainError } from '../domain/errors';
 import { LICENSE_RECORD_ID } from '../domain/license';
 import { recordAudit } from './audit';
@@ -21,6 +21,7 @@ import { ServerIdentityStore } from './server-identity';
  *   backup's, are not skipped). Its own cursor on the peer is the backup's, so it pulls again
  *   what the peer made since. And it is marked restored: its first contact with the peer takes
  *   back the changes it made itself after the backup, which the peer holds (`sync/recover.ts`).
+ * - **Sessions.** Dashboard sessions of the backup's time end: whoever was signed in signs in again.
  * - **Identity.** By default it is a new installation (a new installation id and shadow-signing
  *   key; the leases of the backed-up server dropped): a licence bound to the backed-up server does
  *   not follow a copy to a second machine, and the server says so (`license_wrong_installation`)
@@ -144,6 +145,8 @@ async function markRestored(file: string, options: RestoreOptions): Promise<Omit
     await db.write(async (tx) => {
       const restore = { logId, restoredAt: now.toISOString(), recoveredAt: null, recoveryLogId: null, recoveryCursor: 0 };
       await tx.insert(syncState).values({ id: 1, ...restore }).onConflictDoUpdate({ target: syncState.id, set: restore });
+      // Whoever was signed in to the dashboard when the backup was taken signs in again.
+      await tx.delete(dashboardSessions);
       if (!options.sameInstallation) {
         await tx.delete(serverIdentity);
         // The leases were the backed-up installation's, counted against its licence.
