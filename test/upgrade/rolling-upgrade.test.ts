@@ -80,6 +80,13 @@ describe('rolling upgrade: migrations, then handlers one at a time, then relays 
     expect(await hasNextReleaseSchema(databaseFile(which))).toBe(true);
   }
 
+  /** A step: boots from now on count under `step`; it ends once they have seen `act` through and BOOTS_PER_STEP boots. */
+  async function during(step: string, act: () => Promise<void>): Promise<void> {
+    loop.enter(step);
+    await act();
+    await loop.bootsDuringStep(BOOTS_PER_STEP);
+  }
+
   /** One relay stopped and started again; terminals boot from the other meanwhile. */
   async function restartRelay(index: number): Promise<void> {
     const relay = site.relays[index];
@@ -100,74 +107,56 @@ describe('rolling upgrade: migrations, then handlers one at a time, then relays 
     await loop.bootsDuringStep(BOOTS_PER_STEP);
   });
 
-  it('upgrades handler A while handler B serves the boots', async () => {
-    loop.enter(STEP.handlerA);
-    await upgradeHandler('a');
-    await loop.bootsDuringStep(BOOTS_PER_STEP);
-  });
+  it('upgrades handler A while handler B serves the boots', () => during(STEP.handlerA, () => upgradeHandler('a')));
 
   it('keeps serving boots from both handlers on different schema versions; changes wait for the same release', async () => {
-    loop.enter(STEP.mixed);
-    expect([(await health('a')).schemaVersion, (await health('b')).schemaVersion]).toEqual([release2, release1]);
-    // Each handler answers a relay for a terminal, whatever its peer runs.
-    for (const which of ['a', 'b'] as const) {
-      const res = await fetch(`${site[which].handler.url}/api/v1/boot/terminals/${site.macs[0]}`, {
-        headers: { authorization: `Bearer ${site.relayTokens['relay-a']}`, 'x-tandem-relay': 'relay-a' },
-      });
-      expect(res.status, `handler ${which} serves a boot`).toBe(200);
-    }
-    // An admin changes a terminal on each server: full redundancy takes changes on either.
-    const [onA, onB] = [site.macs[7], site.macs[6]];
-    const since = new Date().toISOString();
-    expect((await site.a.admin.patch(`/api/v1/terminals/${site.terminalIds.get(onA)}`, { name: 'press-8 changed on A' })).status).toBe(200);
-    expect((await site.b.admin.patch(`/api/v1/terminals/${site.terminalIds.get(onB)}`, { name: 'press-7 changed on B' })).status).toBe(200);
-    // Each pulls from the other, is refused for the schema versions, and says so; nothing crosses.
-    for (const which of ['a', 'b'] as const)
-      await eventually(
-        site[which].admin,
-        '/api/v1/sync/status',
-        (res) => res.body?.lastError?.code === 'schema_mismatch' && res.body.lastAttempt > since,
-        `handler ${which} to report the schema versions`,
-      );
-    expect(await terminalName('b', onA)).not.toBe('press-8 changed on A');
-    expect(await terminalName('a', onB)).not.toBe('press-7 changed on B');
-    await loop.bootsDuringStep(BOOTS_PER_STEP);
+    await during(STEP.mixed, async () => {
+      expect([(await health('a')).schemaVersion, (await health('b')).schemaVersion]).toEqual([release2, release1]);
+      // Each handler answers a relay for a terminal, whatever its peer runs.
+      for (const which of ['a', 'b'] as const) {
+        const res = await fetch(`${site[which].handler.url}/api/v1/boot/terminals/${site.macs[0]}`, {
+          headers: { authorization: `Bearer ${site.relayTokens['relay-a']}`, 'x-tandem-relay': 'relay-a' },
+        });
+        expect(res.status, `handler ${which} serves a boot`).toBe(200);
+      }
+      // An admin changes a terminal on each server: full redundancy takes changes on either.
+      const [onA, onB] = [site.macs[7], site.macs[6]];
+      const since = new Date().toISOString();
+      expect((await site.a.admin.patch(`/api/v1/terminals/${site.terminalIds.get(onA)}`, { name: 'press-8 changed on A' })).status).toBe(200);
+      expect((await site.b.admin.patch(`/api/v1/terminals/${site.terminalIds.get(onB)}`, { name: 'press-7 changed on B' })).status).toBe(200);
+      // Each pulls from the other, is refused for the schema versions, and says so; nothing crosses.
+      for (const which of ['a', 'b'] as const)
+        await eventually(
+          site[which].admin,
+          '/api/v1/sync/status',
+          (res) => res.body?.lastError?.code === 'schema_mismatch' && res.body.lastAttempt > since,
+          `handler ${which} to report the schema versions`,
+        );
+      expect(await terminalName('b', onA)).not.toBe('press-8 changed on A');
+      expect(await terminalName('a', onB)).not.toBe('press-7 changed on B');
+    });
     expect(loop.bootsIn(STEP.mixed).filter((b) => b.outcome === 'live').length, 'boots served live by a handler').toBeGreaterThan(0);
   });
 
-  it('upgrades handler B while handler A serves the boots', async () => {
-    loop.enter(STEP.handlerB);
-    await upgradeHandler('b');
-    await loop.bootsDuringStep(BOOTS_PER_STEP);
-  });
+  it('upgrades handler B while handler A serves the boots', () => during(STEP.handlerB, () => upgradeHandler('b')));
 
-  it('converges once both handlers run release 2', async () => {
-    loop.enter(STEP.handlersDone);
-    await settled(site, 60_000);
-    for (const which of ['a', 'b'] as const) {
-      expect(await terminalName(which, site.macs[7])).toBe('press-8 changed on A');
-      expect(await terminalName(which, site.macs[6])).toBe('press-7 changed on B');
-      const status = (await site[which].admin.get('/api/v1/sync/status')).body;
-      expect(status).toMatchObject({ lastError: null, openConflicts: 0, failedChanges: 0 });
-    }
-    await loop.bootsDuringStep(BOOTS_PER_STEP);
-  });
+  it('converges once both handlers run release 2', () =>
+    during(STEP.handlersDone, async () => {
+      await settled(site, 60_000);
+      for (const which of ['a', 'b'] as const) {
+        expect(await terminalName(which, site.macs[7])).toBe('press-8 changed on A');
+        expect(await terminalName(which, site.macs[6])).toBe('press-7 changed on B');
+        const status = (await site[which].admin.get('/api/v1/sync/status')).body;
+        expect(status).toMatchObject({ lastError: null, openConflicts: 0, failedChanges: 0 });
+      }
+    }));
 
-  it('restarts relay A while relay B serves the boots', async () => {
-    loop.enter(STEP.relayA);
-    await restartRelay(0);
-    await loop.bootsDuringStep(BOOTS_PER_STEP);
-  });
+  it('restarts relay A while relay B serves the boots', () => during(STEP.relayA, () => restartRelay(0)));
 
-  it('restarts relay B while relay A serves the boots', async () => {
-    loop.enter(STEP.relayB);
-    await restartRelay(1);
-    await loop.bootsDuringStep(BOOTS_PER_STEP);
-  });
+  it('restarts relay B while relay A serves the boots', () => during(STEP.relayB, () => restartRelay(1)));
 
   it('had no failed boot, and boots in every step', async () => {
-    loop.enter(STEP.after);
-    await loop.bootsDuringStep(BOOTS_PER_STEP);
+    await during(STEP.after, async () => {});
     await loop.stop();
     for (const step of Object.values(STEP)) expect(loop.bootsIn(step).length, `boots during "${step}"`).toBeGreaterThanOrEqual(BOOTS_PER_STEP);
     expect(loop.failures()).toEqual([]);
