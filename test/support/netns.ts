@@ -16,8 +16,11 @@ export async function sh(argv: string[], timeoutMs = 15_000): Promise<string> {
 /** `ip …` in the namespace named, or in this process's own when ns is null. */
 export const ip = (ns: string | null, ...args: string[]) => sh(['ip', ...(ns ? ['-n', ns] : []), ...args]);
 
-/** The prefix of the namespaces a test process makes: its pid, so that leftovers of a dead run can be told apart. */
-export const namespacePrefix = (tag: string) => `${tag}${process.pid.toString(36)}`;
+/**
+ * The prefix of the namespaces a test process makes, `<tag>-<pid>`: the pid tells leftovers of a
+ * dead run apart, and the dash keeps one test's tag from matching another's (`tq` and `tqx`).
+ */
+export const namespacePrefix = (tag: string) => `${tag}-${process.pid.toString(36)}`;
 
 /** A network namespace of its own, with loopback up. */
 export async function createNamespace(name: string): Promise<string> {
@@ -47,7 +50,7 @@ export async function deleteNamespace(name: string): Promise<void> {
 export async function deleteLeftoverNamespaces(tag: string): Promise<void> {
   const names = (await ip(null, 'netns', 'list')).split('\n').map((line) => line.split(' ')[0]).filter(Boolean);
   for (const name of names) {
-    const owner = new RegExp(`^${tag}([0-9a-z]+)-`).exec(name)?.[1];
+    const owner = new RegExp(`^${tag}-([0-9a-z]+)-`).exec(name)?.[1];
     if (!owner) continue;
     const pid = parseInt(owner, 36);
     if (pid === process.pid || alive(pid)) continue;
