@@ -6,6 +6,7 @@ import { createApp } from './app';
 import { appDepsFrom } from './deps';
 import { jsonLogger } from './log';
 import { fetchTrusting, httpsServing } from './node-transport';
+import { quietSdkNodeWarning } from './domain/object-store';
 import { fileDatabaseBackups } from './services/backup-file';
 import { s3FirmwareStore } from './services/firmware-upload-s3';
 import { bootstrapAdminToken, bootstrapPeerToken } from './services/tokens';
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
   process.umask(0o077);
   const settings = handlerSettings(process.env);
   const log = jsonLogger({ component: 'handler', serverId: settings.serverId });
+  const nodeNote = quietSdkNodeWarning(process.env, process.version);
+  if (nodeNote) log({ level: 'warn', msg: nodeNote });
   const db = await openDatabase(settings.databaseUrl, settings.databaseAuthToken, settings.extraMigrationsDir);
 
   const created = await bootstrapAdminToken(db, settings.serverId, new Date(), settings.adminToken);

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { hostname } from 'node:os';
 import { onTakeSingletons, runPrimary, SINGLETON_ENV, SLOT_ENV, workerMetrics, workerStatus } from './cluster';
 import { pinToCpu } from './cpu-affinity';
+import { quietSdkNodeWarning } from '../functions/domain/object-store';
 import { createLogger } from './observe/log';
 import { Metrics } from './observe/metrics';
 import { startRelay } from './relay';
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   }
   const worker = cluster.isWorker ? cluster.worker!.id : null;
   const log = createLogger({ service: 'relay', relayId: settings.relayId, pid: process.pid, ...(worker ? { worker } : {}) }, settings.logLevel);
+  const nodeNote = quietSdkNodeWarning(process.env, process.version);
+  if (nodeNote && !worker) log.warn('node_version_support', { detail: nodeNote });
 
   if (cluster.isPrimary && settings.workers > 1) {
     log.info('relay_starting', { workers: settings.workers, tftpPort: settings.tftpPort, httpPort: settings.httpPort, handlers: settings.handlers });

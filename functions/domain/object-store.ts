@@ -81,3 +81,21 @@ export function s3ClientConfig(s3: ObjectStoreSettings) {
     responseChecksumValidation: 'WHEN_REQUIRED',
   } as const;
 }
+
+/** The AWS SDK's documented switch for its Node-version warning. */
+export const SDK_NODE_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * Turns the AWS SDK's Node-version warning off in `env` and says instead, as a line of the
+ * program's own log, what it would have said. The SDK prints it as plain text on stderr when a
+ * client is built, which breaks a log of one JSON object a line; the release pins its SDK, so
+ * the warning is about later SDK releases only. Null when there is nothing to say.
+ */
+export function quietSdkNodeWarning(env: Record<string, string | undefined>, nodeVersion: string): string | null {
+  if (env[SDK_NODE_WARNING_SWITCH] !== undefined) return null;
+  env[SDK_NODE_WARNING_SWITCH] = 'true';
+  const major = Number(/^v(\d+)/.exec(nodeVersion)?.[1] ?? 0);
+  return major < 22
+    ? `Node ${nodeVersion}: AWS SDK releases after early 2027 need Node 22; this release pins its SDK and runs on Node 20, and new installs should run Node 22`
+    : null;
+}
