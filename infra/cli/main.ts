@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { baseUrl, call, fail, listAll, send, whyNoAnswer } from './connection';
-import { namesOf } from './names';
+import { groupIdOf, namesOf } from './names';
 import { table } from './output';
 
 const usage = `usage: npx tandem <command>
@@ -13,7 +13,7 @@ const usage = `usage: npx tandem <command>
   terminals                      list terminals (with their group's name)
   groups                         list groups (with their parent's name)
   pending                        terminals waiting to be configured
-  add-terminal <mac> <name> [group-id]
+  add-terminal <mac> <name> [group]   group by name (or id)
   token create <role> <name>     role: admin | operator | viewer | relay | peer (shown once)
   token list | token revoke <id>
   license                        the licence, its state and usage per server
@@ -88,8 +88,9 @@ async function main(args: string[]) {
       return table(res.items, ['mac', 'firstSeen', 'lastSeen', 'relayId', 'requestCount']);
     }
     case 'add-terminal': {
-      const [mac, name, groupId] = rest;
+      const [mac, name, group] = rest;
       if (!mac || !name) fail('add-terminal needs a MAC and a name');
+      const groupId = group ? await groupIdOf(group) : undefined;
       return console.log(JSON.stringify(await call('POST', '/api/v1/terminals', { mac, name, ...(groupId ? { groupId } : {}) }), null, 2));
     }
     case 'token': {

@@ -83,11 +83,14 @@ describe('tandem export / import: the whole configuration as one document', { ti
     expect((await adminTarget.get('/api/v1/audit-events?entity=configuration')).body.items[0]).toMatchObject({ action: 'configuration.import' });
   });
 
-  it('lists terminals with their group by name', async () => {
+  it('lists terminals with their group by name, and takes a group by name', async () => {
     const { stdout } = await tandem(target, ['terminals']);
     expect(stdout.split('\n')[0]).toMatch(/^mac\s+name\s+group\s+version/);
     expect(stdout).toMatch(/02:00:5e:10:00:01\s+t-1\s+line-1\s/);
     expect(stdout).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/); // no group ids
+    await tandem(target, ['add-terminal', '02:00:5e:60:00:01', 'by-name', 'cell-7']);
+    expect((await tandem(target, ['terminals'])).stdout).toMatch(/02:00:5e:60:00:01\s+by-name\s+cell-7\s/);
+    await expect(tandem(target, ['add-terminal', '02:00:5e:60:00:02', 'nowhere', 'no-such-group'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('there is no group "no-such-group"') });
     const groups = await tandem(target, ['groups']);
     expect(groups.stdout).toMatch(/cell-7\s+line-1\s/);
     expect(groups.stdout).toMatch(/plant\s+tc-os 1\.0\s/);
