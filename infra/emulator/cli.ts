@@ -217,7 +217,8 @@ export async function runEmulate(args: string[]): Promise<number> {
     }
     const summary = summarise(lastReports, performance.now() - started);
     for (const line of summaryLines(summary)) console.log(line);
-    if (options.json) writeFileSync(options.json, JSON.stringify({ summary, reports: lastReports }, null, 2));
+    if (dhcp) console.log(`dhcp: ${dhcp.counts.sent} requests sent (repeats included), ${dhcp.counts.answered} answered, ${dhcp.counts.unclaimed} answers late or second`);
+    if (options.json) writeFileSync(options.json, JSON.stringify({ summary, dhcp: dhcp?.counts ?? null, reports: lastReports }, null, 2));
     return summary;
   };
 

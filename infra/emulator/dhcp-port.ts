@@ -31,13 +31,19 @@ interface Waiter {
  */
 export class DhcpPort {
   private readonly waiting = new Map<number, Waiter>();
+  /** Requests sent (each repeat and each server counted), answers taken, answers that came too late or twice. */
+  readonly counts = { sent: 0, answered: 0, unclaimed: 0 };
 
   private constructor(private readonly socket: Socket) {
     socket.on('message', (message, remote) => {
       const decoded = decodeDhcp(message);
       if (!decoded.ok || decoded.packet.op !== 2) return;
       const waiter = this.waiting.get(decoded.packet.xid);
-      if (!waiter) return;
+      if (!waiter) {
+        this.counts.unclaimed++;
+        return;
+      }
+      this.counts.answered++;
       this.waiting.delete(decoded.packet.xid);
       waiter.resolve({ packet: decoded.packet, from: { address: remote.address, port: remote.port } });
     });
@@ -69,6 +75,7 @@ export class DhcpPort {
     try {
       for (let wait = 1000; ; wait *= 2) {
         for (const server of servers) this.socket.send(bytes, server.port, server.address);
+        this.counts.sent += servers.length;
         const left = deadline - performance.now();
         if (left <= 0) return null;
         const answer = await within(answered, Math.min(wait, left));
