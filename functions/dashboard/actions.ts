@@ -12,7 +12,7 @@ import { hasProblems, problemsFromError, problemsFromIssues, type Labels, type P
 import type { FormReading } from './view/record-forms';
 
 /** What an action did: its result, or the sentences to show next to the form and the status to answer with. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; problems: Problems; status: number };
+export type Outcome<T> = { ok: true; value: T } | { ok: false; problems: Problems; status: number; error?: DomainError };
 
 export const changeContextOf = (c: Context<DashboardEnv>): ChangeContext => ({ serverId: c.var.deps.serverId, actor: actorOf(c.var.principal), at: c.var.deps.now() });
 
@@ -27,7 +27,7 @@ export async function attempt<T>(labels: Labels, work: () => Promise<T>): Promis
   } catch (err) {
     const problem = toDomainError(err);
     if (problem.status >= 500) throw err;
-    return { ok: false, problems: problemsFromError(problem, labels), status: problem.status };
+    return { ok: false, problems: problemsFromError(problem, labels), status: problem.status, error: problem };
   }
 }
 

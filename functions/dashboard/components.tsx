@@ -7,8 +7,10 @@ import type { Problems } from './view/form-problems';
 export const CsrfField = ({ viewer }: { viewer: Viewer }) => <input type="hidden" name={CSRF_FIELD} value={viewer.session.csrfToken} />;
 
 /** A form that posts to `action` with the CSRF token; `label` names it for assistive technology. */
-export const PostForm = (props: PropsWithChildren<{ viewer: Viewer; action: string; label?: string; class?: string; id?: string; enctype?: 'multipart/form-data' }>) => (
-  <form method="post" action={props.action} aria-label={props.label} class={props.class} id={props.id} enctype={props.enctype}>
+export const PostForm = (
+  props: PropsWithChildren<{ viewer: Viewer; action: string; label?: string; class?: string; id?: string; enctype?: 'multipart/form-data'; /** Ids to focus after the page reloads (the script). */ keepFocus?: string }>,
+) => (
+  <form method="post" action={props.action} aria-label={props.label} class={props.class} id={props.id} enctype={props.enctype} data-keep-focus={props.keepFocus}>
     <CsrfField viewer={props.viewer} />
     {props.children}
   </form>
@@ -216,3 +218,24 @@ export const Pager = ({ total, limit, offset, href }: { total: number; limit: nu
     </nav>
   );
 };
+
+/** An event of the log as a row's first cells: when, on which server, who, what, which record. */
+export const EventCells = ({ event }: { event: { at: string; serverId: string; actor: string; action: string; entity: string; entityId: string | null } }) => (
+  <>
+    <td>
+      <Time at={event.at} />
+    </td>
+    <td>{event.serverId}</td>
+    <td>{event.actor}</td>
+    <td>{event.action}</td>
+    <td>
+      {event.entity}
+      {event.entityId ? (
+        <>
+          {' '}
+          <code>{event.entityId}</code>
+        </>
+      ) : null}
+    </td>
+  </>
+);

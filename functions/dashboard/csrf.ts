@@ -11,8 +11,8 @@ const refused = () =>
   new DomainError(403, 'csrf_token_invalid', 'This form did not come from this dashboard page, or the page is from an earlier session: reload the page and try again.');
 
 /** Refuses a post whose CSRF token is missing or is not `expected`. */
-export async function checkCsrf(c: Context, expected: string | undefined): Promise<void> {
-  const submitted = c.req.header(CSRF_HEADER) ?? (isForm(c) ? (await formOf(c))[CSRF_FIELD] : undefined);
+export async function checkCsrf(c: Context, expected: string | undefined, options: { headerOnly?: boolean } = {}): Promise<void> {
+  const submitted = c.req.header(CSRF_HEADER) ?? (isForm(c) && !options.headerOnly ? (await formOf(c))[CSRF_FIELD] : undefined);
   if (!expected || typeof submitted !== 'string' || !sameSecret(submitted, expected)) throw refused();
 }
 

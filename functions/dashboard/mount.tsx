@@ -3,6 +3,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps } from '../deps';
 import { access } from '../domain/roles';
+import { keepRunning } from '../http/background';
 import type { AppEnv } from '../http/context';
 import { problemResponse, toDomainError } from '../http/problem';
 import type { RouteTable } from '../http/route';
@@ -12,12 +13,25 @@ import { script } from './assets/script';
 import { stylesheet } from './assets/style';
 import type { DashboardEnv } from './context';
 import { declarePage } from './page-route';
+import { mountDisplayClient } from './pages/display-client';
+import { mountEvents } from './pages/events';
+import { mountFirmware } from './pages/firmware';
+import { mountHistory } from './pages/history';
+import { mountLicense } from './pages/license';
+import { mountRedundancy } from './pages/redundancy';
+import { mountTokens } from './pages/tokens';
+import { mountDisplayClients } from './pages/display-clients';
+import { mountGroup } from './pages/group';
+import { mountGroups } from './pages/groups';
 import { mountOverview } from './pages/overview';
 import { mountPending } from './pages/pending';
 import { mountTerminal } from './pages/terminal';
 import { mountTerminalNew } from './pages/terminal-new';
+import { mountTerminalServer } from './pages/terminal-server';
+import { mountTerminalServers } from './pages/terminal-servers';
 import { mountTerminalList } from './pages/terminals';
 import { mountSignIn } from './pages/sign-in';
+import { listChoices } from './read/catalog';
 import { overviewFigures } from './read/overview';
 import { RefusalPage } from './refusal';
 import { render } from './render';
@@ -45,6 +59,11 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>, table: RouteTable, deps
   const dashboard = new Hono<DashboardEnv>();
   dashboard.use('/dashboard', headers);
   dashboard.use('/dashboard/*', headers);
+  // A write pokes the peer; on Workers the poke outlives the response through waitUntil (as for the API).
+  dashboard.use('/dashboard/*', async (c, next) => {
+    await next();
+    keepRunning(c, services.sync.pendingWork());
+  });
 
   const asset = (path: string, type: string, body: string) => {
     const tag = contentTag(body);
@@ -57,11 +76,23 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>, table: RouteTable, deps
 
   mountSignIn(dashboard, table);
   mountOverview(dashboard, table, overviewFigures(deps, services));
-  mountTerminalList(dashboard, table);
+  mountTerminalList(dashboard, table, listChoices(deps.db));
   // Before /terminals/{id}, which would take "new" for an id.
   mountTerminalNew(dashboard, table);
   mountTerminal(dashboard, table);
   mountPending(dashboard, table);
+  mountGroups(dashboard, table);
+  mountGroup(dashboard, table);
+  mountDisplayClients(dashboard, table);
+  mountDisplayClient(dashboard, table);
+  mountTerminalServers(dashboard, table);
+  mountTerminalServer(dashboard, table);
+  mountFirmware(dashboard, table);
+  mountLicense(dashboard, table);
+  mountRedundancy(dashboard, table);
+  mountHistory(dashboard, table);
+  mountEvents(dashboard, table);
+  mountTokens(dashboard, table);
 
   dashboard.onError((err, c) => {
     const problem = toDomainError(err);

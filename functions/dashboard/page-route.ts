@@ -32,6 +32,13 @@ const formLimit = bodyLimit({
   },
 });
 
+/** A streamed body comes from the page's script, as it is: a form post of it would be read whole into memory. */
+const octetStream: MiddlewareHandler = async (c, next) => {
+  if (!/^application\/octet-stream\b/i.test(c.req.header('content-type') ?? ''))
+    throw new DomainError(415, 'unsupported_media_type', 'Send the file as it is (application/octet-stream): the page does so with its script, which this browser did not run.');
+  await next();
+};
+
 /**
  * Mounts a page: the signed-in viewer and their role checked against `access`, the CSRF token of
  * every post, a mirrored secondary's refusal of writes; and lists it in the route table, so that
@@ -42,7 +49,9 @@ export function declarePage(app: Hono<DashboardEnv>, table: RouteTable, decl: Pa
   if (decl.method === 'post' && !decl.streamsBody) chain.push(formLimit as MiddlewareHandler<DashboardEnv>);
   if (decl.access !== 'public') {
     chain.push(signedIn(decl.access));
-    if (decl.method === 'post') chain.push(async (c, next) => (await checkCsrf(c, c.var.viewer.session.csrfToken), next()));
+    // A streamed body is never parsed as a form: its token comes in the header.
+    if (decl.method === 'post') chain.push(async (c, next) => (await checkCsrf(c, c.var.viewer.session.csrfToken, { headerOnly: decl.streamsBody }), next()));
+    if (decl.streamsBody) chain.push(octetStream as MiddlewareHandler<DashboardEnv>);
     if (decl.writes && !decl.mirroredSecondaryMay) chain.push(refuseOnMirroredSecondary as unknown as MiddlewareHandler<DashboardEnv>);
   }
   const mount = app.on as unknown as (method: string, path: string, ...handlers: Handler<DashboardEnv>[]) => void;

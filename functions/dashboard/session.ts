@@ -11,7 +11,7 @@ const SESSION_COOKIE = 'tandem_session';
 /** The sign-in form's own CSRF secret, before there is a session (double-submit). */
 const SIGN_IN_COOKIE = 'tandem_sign_in';
 
-export const overHttps = (c: Context) => new URL(c.req.url).protocol === 'https:';
+export const overHttps = (c: Context) => c.req.url.startsWith('https:');
 
 const options = (c: Context, maxAgeSeconds: number): CookieOptions => ({
   httpOnly: true,

@@ -14,10 +14,10 @@ export interface InheritableValues {
 }
 
 /** Groups for a select, as the tree (indented), after `none`. */
-export function groupOptions(choices: Choices, none: string, except?: string): Option[] {
+export function groupOptions(groups: Choices['groups'], none: string, except?: string): Option[] {
   return [
     { value: '', label: none },
-    ...flattenTree(groupTree(choices.groups))
+    ...flattenTree(groupTree(groups))
       .filter((e) => e.group.id !== except)
       .map((e) => ({ value: e.group.id, label: `${'— '.repeat(e.depth)}${e.group.name}` })),
   ];

@@ -14,7 +14,7 @@ export const TerminalFields = ({ values, choices, problems }: { values: Terminal
   <>
     <Field name="mac" label="MAC address" value={values.mac} problems={problems} required hint="Any spelling: aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabbccddeeff." />
     <Field name="name" label="Name" value={values.name} problems={problems} required />
-    <Select name="groupId" label="Group" value={values.groupId ?? ''} options={groupOptions(choices, '(no group)')} problems={problems} />
+    <Select name="groupId" label="Group" value={values.groupId ?? ''} options={groupOptions(choices.groups, '(no group)')} problems={problems} />
     <InheritableFields values={values} choices={choices} problems={problems} inheritFrom="its group" />
   </>
 );

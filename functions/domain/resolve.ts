@@ -91,7 +91,7 @@ export function resolveTerminalConfig(terminal: Terminal, catalog: Catalog): Omi
 }
 
 /** The ids of a group and every group below it. */
-export function subtreeOf(groupId: string, groups: Iterable<TerminalGroup>): Set<string> {
+export function subtreeOf(groupId: string, groups: Iterable<Pick<TerminalGroup, 'id' | 'parentId'>>): Set<string> {
   const children = new Map<string, string[]>();
   for (const g of groups) if (g.parentId) children.set(g.parentId, [...(children.get(g.parentId) ?? []), g.id]);
   const found = new Set<string>();

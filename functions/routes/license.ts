@@ -154,7 +154,7 @@ export async function licenseView(deps: AppDeps, licensing: Licensing) {
   const health = await licensing.health();
   const self = await licensing.usage();
   const license = state.license;
-  const peer = license && license.installations.length > 1 ? await peerUsage(deps) : null;
+  const peer = license && license.installations.length > 1 ? await askPeer<Usage>(deps, '/api/v1/license/usage') : null;
   const servers = license
     ? license.installations.map((i) => {
         const mine = i.id === self.installationId;
@@ -187,15 +187,15 @@ export async function licenseView(deps: AppDeps, licensing: Licensing) {
   };
 }
 
-/** The peer's own usage, asked over the peer API; null when it does not answer within a moment. */
-async function peerUsage(deps: AppDeps): Promise<Usage | null> {
+/** The peer's answer to a GET its peer token may make (its usage, its identity); null when it does not answer within a moment. */
+export async function askPeer<T>(deps: AppDeps, path: string): Promise<T | null> {
   if (!deps.peerUrl || !deps.peerToken) return null;
   try {
-    const res = await (deps.peerFetch ?? fetch)(String(new URL('/api/v1/license/usage', deps.peerUrl)), {
+    const res = await (deps.peerFetch ?? fetch)(String(new URL(path, deps.peerUrl)), {
       headers: { authorization: `Bearer ${deps.peerToken}` },
       signal: AbortSignal.timeout(1500),
     });
-    return res.ok ? ((await res.json()) as Usage) : null;
+    return res.ok ? ((await res.json()) as T) : null;
   } catch {
     return null;
   }

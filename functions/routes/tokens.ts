@@ -7,6 +7,13 @@ import { actorOf, type AppEnv } from '../http/context';
 import { declareRoute, jsonBody, type RouteTable } from '../http/route';
 import { issueToken, revokeToken } from '../services/tokens';
 
+/** What a token is created with (the API's body; the dashboard's form, without `token`). */
+export const tokenRequest = z.object({
+  role: z.enum(roles),
+  name: z.string().trim().min(1).max(100),
+  token: z.string().regex(/^tdm_[A-Za-z0-9_-]{40,200}$/, 'a token as this API makes them: "tdm_" and at least 40 random characters').optional(),
+});
+
 export function mountTokens(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
   declareRoute(
     app,
@@ -19,11 +26,7 @@ export function mountTokens(app: OpenAPIHono<AppEnv>, table: RouteTable): void {
       summary: 'Create an API token; the token is shown once. `token` registers one made on the other server of a pair, so that one relay token works on both',
       tags: ['tokens'],
       request: {
-        body: jsonBody(z.object({
-          role: z.enum(roles),
-          name: z.string().trim().min(1).max(100),
-          token: z.string().regex(/^tdm_[A-Za-z0-9_-]{40,200}$/, 'a token as this API makes them: "tdm_" and at least 40 random characters').optional(),
-        })),
+        body: jsonBody(tokenRequest),
       },
       responses: { 201: { description: 'The token, shown once' } },
     },

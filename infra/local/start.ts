@@ -165,6 +165,7 @@ async function main() {
   const exampleMac = demo.macs[0] ?? '02:00:00:00:00:01';
   console.log(`
 Tandem is running on this machine.
+  dashboard            ${handlers.primary.url}/dashboard   (sign in with the admin token below)
   handler, primary     ${handlers.primary.url}   (API: ${handlers.primary.url}/api/v1/openapi.json)
   handler, secondary   ${handlers.secondary.url}   full redundancy: configure on either
   relay A              http://127.0.0.1:${relays[0].httpPort}   tftp://127.0.0.1:${relays[0].tftpPort}

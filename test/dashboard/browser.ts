@@ -41,3 +41,22 @@ export async function checkPage(page: Page, name: string): Promise<string[]> {
   await screenshot(page, name);
   return seriousViolations(page);
 }
+
+/** Clicks the button of exactly this name and waits for the page it loads. */
+export async function submit(page: Page, button: string): Promise<void> {
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: button, exact: true }).click()]);
+}
+
+/** The axe findings of every page a test file checks, by name, for its last test to hold to none. */
+export function accessibilityFindings() {
+  const found: Record<string, string[]> = {};
+  return {
+    found,
+    /** Screenshots the page and keeps its serious and critical violations under `name`. */
+    check: async (page: Page, name: string) => {
+      found[name] = await checkPage(page, name);
+    },
+    /** What `found` must equal: no violation on any page. */
+    none: () => Object.fromEntries(Object.keys(found).map((k) => [k, []])),
+  };
+}

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeScript, waitFor, type Started } from '../../infra/local/processes';
 import { startEmulate } from '../emulator-tool/support/emulate-process';
+import { signedIn } from '../support/dashboard-client';
 
 const run = promisify(execFile);
 
@@ -23,12 +24,24 @@ describe('npm start (the whole local system)', () => {
     secrets = JSON.parse(readFileSync(join(dataDir, 'local-secrets.json'), 'utf8'));
   });
   afterAll(async () => {
+    // Each part runs in its own process group: npm start stops them on SIGTERM (a SIGKILL would orphan them).
+    system?.signal('SIGTERM');
+    await Promise.race([system?.exited, new Promise((r) => setTimeout(r, 20_000))]);
     system?.signal('SIGKILL');
   });
 
   it('keeps its tokens in a 0600 file and prints the admin token', () => {
     expect(statSync(join(dataDir, 'local-secrets.json')).mode & 0o777).toBe(0o600);
     expect(system.output()).toContain(secrets.admin);
+  });
+
+  it('prints the dashboard URL first, where the admin token signs in', async () => {
+    const summary = system.output().split('Tandem is running on this machine.')[1].split('\n').filter((line) => line.trim());
+    expect(summary[0].trim()).toMatch(/^dashboard\s+http:\/\/127\.0\.0\.1:8787\/dashboard\s/);
+    const session = await signedIn((path, init) => fetch(`http://127.0.0.1:8787${path}`, init), secrets.admin);
+    const overview = await session.get('/dashboard');
+    expect(overview.status).toBe(200);
+    expect(await overview.text()).toContain('<h1>Overview</h1>');
   });
 
   it('runs both handlers, the secondary licensed through the pair and configurable', async () => {

@@ -52,7 +52,8 @@ export function dashboardClient(send: Send, cookie: string, csrf: string): Dashb
     post: async (path, fields = {}, options = {}) =>
       send(path, {
         method: 'POST',
-        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        // The token as a form sends it, and as the page's script sends it (in a header).
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...(options.csrf === false ? {} : { 'x-csrf-token': csrf }) },
         body: formBody({ ...(options.csrf === false ? {} : { _csrf: csrf }), ...fields }),
         redirect: 'manual',
       }),

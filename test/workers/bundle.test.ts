@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedMigrations } from '../../db/embedded-migrations';
 import { bootDocumentSchema } from '../../functions/domain/boot-document';
 import { startHranaServer, type HranaServer } from '../support/hrana-server';
+import { signedIn, type Send } from '../support/dashboard-client';
 import { jsonClient } from '../support/json-client';
 import { licensePayload, testVendor, type TestVendor } from '../support/licensing';
 
@@ -182,6 +183,31 @@ describe('the Workers bundle in workerd', () => {
     const worker = await mf!.getWorker();
     const result = await worker.scheduled({ cron: '* * * * *' });
     expect(result.outcome).toBe('ok');
+  });
+});
+
+describe('the dashboard in workerd', () => {
+  it('signs in with an API token and renders the overview and the terminals from the libSQL database', async () => {
+    // workerd's answers are fetch Responses (Miniflare's own class): the same reading works.
+    const send: Send = (path, init) => mf!.dispatchFetch(`http://handler.test${path}`, init) as unknown as Promise<Response>;
+    const session = await signedIn(send, adminToken);
+    expect(session.cookie).toMatch(/^tandem_session=tdm_/);
+    const overview = await session.get('/dashboard');
+    expect(overview.status).toBe(200);
+    const html = await overview.text();
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    expect(html).toContain('<h1>Overview</h1>');
+    expect(html).toContain('signed in as <strong>bootstrap-admin</strong> (admin)');
+    expect(overview.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const terminals = await (await session.get('/dashboard/terminals?q=press-1')).text();
+    expect(terminals).toContain('press-1');
+    // A form post through the one write path, and its refusal without the CSRF token.
+    expect((await session.post('/dashboard/groups', { name: 'from-the-dashboard' }, { csrf: false })).status).toBe(403);
+    const created = await session.post('/dashboard/groups', { name: 'from-the-dashboard' });
+    expect(created.status).toBe(303);
+    expect((await call('GET', '/api/v1/groups?limit=100', adminToken)).body.items.map((g: { name: string }) => g.name)).toContain('from-the-dashboard');
+    const script = await session.get('/dashboard/assets/dashboard.js');
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
   });
 });
 

@@ -74,10 +74,15 @@ export const script = String.raw`
     try { wanted = sessionStorage.getItem(FOCUS_KEY); sessionStorage.removeItem(FOCUS_KEY); } catch (e) { /* private mode */ }
     if (!wanted) return;
     var ids = wanted.split(' ');
-    for (var i = 0; i < ids.length; i++) {
-      var target = document.getElementById(ids[i]);
-      if (target && !target.disabled) { target.focus(); return; }
-    }
+    // After the load: scrolling to the page's #fragment would take the focus away again.
+    var restore = function () {
+      for (var i = 0; i < ids.length; i++) {
+        var target = document.getElementById(ids[i]);
+        if (target && !target.disabled) { target.focus(); return; }
+      }
+    };
+    if (document.readyState === 'complete') restore();
+    else window.addEventListener('load', function () { setTimeout(restore, 0); });
   }
 
   function setUpOrderKeys() {

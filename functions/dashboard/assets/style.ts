@@ -55,7 +55,8 @@ details.danger summary { color: var(--danger); cursor: pointer; font-weight: 600
 .filters { display: flex; flex-wrap: wrap; gap: 0 1em; align-items: flex-end; }
 .filters .field { min-width: 11em; flex: 1; }
 .pager { display: flex; gap: 1em; align-items: center; margin: .6em 0; }
-.usage { display: grid; grid-template-columns: 12em 1fr auto; gap: .6em; align-items: center; margin: .3em 0; }
+.usage { display: grid; grid-template-columns: 1fr auto; gap: .1em .6em; align-items: center; margin: .4em 0; }
+.usage-label { grid-column: 1 / -1; }
 meter { width: 100%; height: 1.2em; }
 .state-running { color: var(--ok); font-weight: 600; }
 .state-booting { color: var(--accent); font-weight: 600; }

@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import type { RedundancyMode } from '../../domain/license';
 import { access } from '../../domain/roles';
 import type { RouteTable } from '../../http/route';
-import { Table, Time, UsageBar } from '../components';
+import { EventCells, Table, Time, UsageBar } from '../components';
 import type { DashboardEnv } from '../context';
 import { Page } from '../layout';
 import { declarePage } from '../page-route';
@@ -119,16 +119,7 @@ const Live = ({ f, serverId, role }: { f: OverviewFigures; serverId: string; rol
       <Table caption="Latest events" captionHidden head={['When', 'Server', 'Who', 'What', 'Record']} rows={f.events.length} empty="No events yet.">
         {f.events.map((e) => (
           <tr>
-            <td>
-              <Time at={e.at} />
-            </td>
-            <td>{e.serverId}</td>
-            <td>{e.actor}</td>
-            <td>{e.action}</td>
-            <td>
-              {e.entity}
-              {e.entityId ? <code> {e.entityId}</code> : null}
-            </td>
+            <EventCells event={e} />
           </tr>
         ))}
       </Table>

@@ -16,6 +16,7 @@ import { readChoices } from '../read/catalog';
 import { render, seeOther } from '../render';
 import { groupOptions } from '../settings-fields';
 import { noProblems, type Problems } from '../view/form-problems';
+import { offsetOf } from '../view/list-query';
 import { withNotice } from '../view/notices';
 import { terminalLabels } from '../view/record-forms';
 
@@ -40,7 +41,7 @@ async function showWizard(c: Context<DashboardEnv>, mac: string, values: { name:
       <PostForm viewer={viewer} action={`/dashboard/pending/${mac}`} label="Configure the pending terminal">
         <FormError message={problems.form} />
         <Field name="name" label="Name" value={values.name} problems={problems} required />
-        <Select name="groupId" label="Group" value={values.groupId} options={groupOptions(choices, '(no group)')} problems={problems} />
+        <Select name="groupId" label="Group" value={values.groupId} options={groupOptions(choices.groups, '(no group)')} problems={problems} />
         <Select
           name="displayClientId"
           label="Display client"
@@ -59,7 +60,7 @@ async function showWizard(c: Context<DashboardEnv>, mac: string, values: { name:
 export function mountPending(app: Hono<DashboardEnv>, table: RouteTable): void {
   declarePage(app, table, { method: 'get', path: '/dashboard/pending', access: access.read }, async (c) => {
     const { deps, viewer } = c.var;
-    const offset = Math.max(0, Math.floor(Number(c.req.query('offset')) || 0));
+    const offset = offsetOf(c.req.query('offset'));
     const page = await pageOf(deps.db.orm, pendingTerminals, undefined, desc(pendingTerminals.lastSeen), { limit: PAGE_SIZE, offset });
     const may = viewer.may(access.configure);
     const error = c.req.query('error');

@@ -1,17 +1,15 @@
 import type { Context, Hono } from 'hono';
 import { access } from '../../domain/roles';
 import type { RouteTable } from '../../http/route';
-import { saveRecord } from '../actions';
 import { FormError, PostForm } from '../components';
 import type { DashboardEnv } from '../context';
-import { formOf } from '../form-data';
 import { Page } from '../layout';
 import { declarePage } from '../page-route';
 import { readChoices } from '../read/catalog';
-import { render, seeOther } from '../render';
+import { mountRecordCreation } from '../record-pages';
+import { render } from '../render';
 import { TerminalFields, type TerminalValues } from '../terminal-fields';
 import { noProblems, type Problems } from '../view/form-problems';
-import { withNotice } from '../view/notices';
 import { terminalFromForm, terminalLabels } from '../view/record-forms';
 
 async function showForm(c: Context<DashboardEnv>, values: TerminalValues, problems: Problems, status = 200) {
@@ -34,10 +32,5 @@ async function showForm(c: Context<DashboardEnv>, values: TerminalValues, proble
 export function mountTerminalNew(app: Hono<DashboardEnv>, table: RouteTable): void {
   declarePage(app, table, { method: 'get', path: '/dashboard/terminals/new', access: access.configure }, (c) => showForm(c, { displayClientIds: null }, noProblems));
 
-  declarePage(app, table, { method: 'post', path: '/dashboard/terminals', access: access.configure, writes: true }, async (c) => {
-    const reading = terminalFromForm(await formOf(c));
-    const saved = await saveRecord(c, 'terminal', reading, terminalLabels);
-    if (saved.ok) return seeOther(c, withNotice(`/dashboard/terminals/${saved.value.id}`, 'terminal-created'));
-    return showForm(c, reading.input as TerminalValues, saved.problems, saved.status);
-  });
+  mountRecordCreation(app, table, { entity: 'terminal', path: '/dashboard/terminals', read: terminalFromForm, labels: terminalLabels }, showForm);
 }

@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { eq } from 'drizzle-orm';
-import { terminalLeases, terminalStatus, type Terminal } from '../../../db/schema';
+import { terminalGroups, terminalLeases, terminalStatus, type Terminal, type TerminalGroup } from '../../../db/schema';
 import { groupChain } from '../../domain/resolve';
 import { access } from '../../domain/roles';
 import type { RouteTable } from '../../http/route';
@@ -8,18 +8,18 @@ import { shadowRequest } from '../../routes/license';
 import { knownEntity } from '../../services/entities';
 import { grantShadow } from '../../services/shadow-grants';
 import { findRecord } from '../../services/write-record';
-import { attempt, changeContextOf, removeRecord, requireFound, saveRecord } from '../actions';
-import { CopyText, DangerAction, Field, FormError, PostForm, Select, Table, Time } from '../components';
+import { attempt, changeContextOf, requireFound } from '../actions';
+import { CopyText, Field, FormError, PostForm, Select, Table, Time } from '../components';
 import type { DashboardEnv } from '../context';
 import { formOf, text } from '../form-data';
 import { Page } from '../layout';
 import { declarePage } from '../page-route';
 import { readChoices, type Choices } from '../read/catalog';
-import { render, seeOther } from '../render';
+import { mountRecordEditing, RecordEditor, type EditState } from '../record-pages';
+import { render } from '../render';
 import { TerminalFields, type TerminalValues } from '../terminal-fields';
 import { noProblems, problemsFromIssues, type Problems } from '../view/form-problems';
 import { groupPath } from '../view/group-tree';
-import { withNotice } from '../view/notices';
 import { terminalFromForm, terminalLabels } from '../view/record-forms';
 import { originText, traceSettings, type Origin } from '../view/setting-origins';
 import { stateLabel, stateReason, terminalState } from '../view/terminal-state';
@@ -27,12 +27,8 @@ import { stateLabel, stateReason, terminalState } from '../view/terminal-state';
 type Grant = Awaited<ReturnType<typeof grantShadow>>;
 
 /** What a post left to show on the page: the form as sent with its problems, a refused delete, a shadow grant. */
-interface PageState {
-  values?: TerminalValues;
-  problems?: Problems;
-  deleteError?: string | null;
+interface PageState extends EditState<TerminalValues> {
   shadow?: { grant?: Grant; problems?: Problems };
-  status?: number;
 }
 
 const OriginCell = ({ origin }: { origin: Origin }) => (
@@ -40,8 +36,8 @@ const OriginCell = ({ origin }: { origin: Origin }) => (
 );
 
 /** The resolved configuration, each setting with where it comes from. */
-const ResolvedConfiguration = ({ terminal, choices }: { terminal: Terminal; choices: Choices }) => {
-  const groups = new Map(choices.groups.map((g) => [g.id, g]));
+const ResolvedConfiguration = ({ terminal, choices, groupRows }: { terminal: Terminal; choices: Choices; groupRows: TerminalGroup[] }) => {
+  const groups = new Map(groupRows.map((g) => [g.id, g]));
   const traced = traceSettings(terminal, groupChain(terminal.groupId, groups));
   const firmware = choices.firmware.find((f) => f.id === traced.firmwarePackageId.value);
   const clients = new Map(choices.displayClients.map((d) => [d.id, d]));
@@ -105,8 +101,9 @@ async function showTerminal(c: Context<DashboardEnv>, id: string, state: PageSta
   const { deps, viewer } = c.var;
   const orm = deps.db.orm;
   const terminal = requireFound((await findRecord(orm, knownEntity('terminal'), id)) as Terminal | null, 'terminal', id);
-  const [choices, status, lease] = await Promise.all([
+  const [choices, groupRows, status, lease] = await Promise.all([
     readChoices(orm),
+    orm.select().from(terminalGroups).all(),
     orm.select().from(terminalStatus).where(eq(terminalStatus.mac, terminal.mac)).get(),
     orm.select().from(terminalLeases).where(eq(terminalLeases.mac, terminal.mac)).get(),
   ]);
@@ -137,22 +134,15 @@ async function showTerminal(c: Context<DashboardEnv>, id: string, state: PageSta
 
       <section aria-labelledby="resolved-heading">
         <h2 id="resolved-heading">Resolved configuration</h2>
-        <ResolvedConfiguration terminal={terminal} choices={choices} />
+        <ResolvedConfiguration terminal={terminal} choices={choices} groupRows={groupRows} />
       </section>
 
       {may ? (
         <section aria-labelledby="edit-heading">
           <h2 id="edit-heading">Edit</h2>
-          <PostForm viewer={viewer} action={`/dashboard/terminals/${terminal.id}`} label="Edit terminal">
-            <input type="hidden" name="version" value={String(terminal.version)} />
-            <FormError message={problems.form} />
+          <RecordEditor viewer={viewer} path={`/dashboard/terminals/${terminal.id}`} noun="terminal" version={terminal.version} problems={problems} deleteError={state.deleteError} deleteNote="It stops booting until it is configured again (it then shows under pending terminals).">
             <TerminalFields values={state.values ?? terminal} choices={choices} problems={problems} />
-            <button type="submit">Save terminal</button>
-          </PostForm>
-          <DangerAction viewer={viewer} action={`/dashboard/terminals/${terminal.id}/delete`} summary="Delete this terminal…" button="Delete terminal" error={state.deleteError} id="delete">
-            <input type="hidden" name="version" value={String(terminal.version)} />
-            <p>It stops booting until it is configured again (it then shows under pending terminals).</p>
-          </DangerAction>
+          </RecordEditor>
         </section>
       ) : null}
 
@@ -185,21 +175,7 @@ export function mountTerminal(app: Hono<DashboardEnv>, table: RouteTable): void 
   const path = '/dashboard/terminals/{id}';
   declarePage(app, table, { method: 'get', path, access: access.read }, (c) => showTerminal(c, c.req.param('id')!));
 
-  declarePage(app, table, { method: 'post', path, access: access.configure, writes: true }, async (c) => {
-    const id = c.req.param('id')!;
-    const form = await formOf(c);
-    const reading = terminalFromForm(form);
-    const saved = await saveRecord(c, 'terminal', reading, terminalLabels, { id, version: text(form, 'version') });
-    if (saved.ok) return seeOther(c, withNotice(`/dashboard/terminals/${id}`, 'terminal-saved'));
-    return showTerminal(c, id, { values: reading.input as TerminalValues, problems: saved.problems, status: saved.status });
-  });
-
-  declarePage(app, table, { method: 'post', path: `${path}/delete`, access: access.configure, writes: true }, async (c) => {
-    const id = c.req.param('id')!;
-    const removed = await removeRecord(c, 'terminal', id, text(await formOf(c), 'version'));
-    if (removed.ok) return seeOther(c, withNotice('/dashboard/terminals', 'terminal-deleted'));
-    return showTerminal(c, id, { deleteError: removed.problems.form, status: removed.status });
-  });
+  mountRecordEditing(app, table, { entity: 'terminal', path: '/dashboard/terminals', read: terminalFromForm, labels: terminalLabels }, showTerminal);
 
   declarePage(app, table, { method: 'post', path: `${path}/shadow`, access: access.configure, writes: true }, async (c) => {
     const id = c.req.param('id')!;

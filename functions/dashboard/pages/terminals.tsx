@@ -6,11 +6,13 @@ import { Field, Pager, Select, Table, Time } from '../components';
 import type { DashboardEnv } from '../context';
 import { Page } from '../layout';
 import { declarePage } from '../page-route';
-import { readChoices, relayNames } from '../read/catalog';
+import type { ListChoices } from '../read/catalog';
+import type { Fresh } from '../read/memo';
 import { listTerminals, type TerminalFilter } from '../read/terminal-list';
 import { render } from '../render';
 import { groupOptions } from '../settings-fields';
 import { groupPath } from '../view/group-tree';
+import { askedFilters, listHref, offsetOf } from '../view/list-query';
 import { isTerminalState, stateLabel, terminalStates } from '../view/terminal-state';
 
 export const PAGE_SIZE = 50;
@@ -19,28 +21,22 @@ export const PAGE_SIZE = 50;
 const filterKeys = ['q', 'group', 'status', 'relay', 'firmware'] as const;
 
 /** Terminals: search, filters (group with its subgroups, status, relay, firmware), 50 a page. */
-export function mountTerminalList(app: Hono<DashboardEnv>, table: RouteTable): void {
+export function mountTerminalList(app: Hono<DashboardEnv>, table: RouteTable, choices: Fresh<ListChoices>): void {
   declarePage(app, table, { method: 'get', path: '/dashboard/terminals', access: access.read }, async (c) => {
     const { deps, viewer } = c.var;
     const orm = deps.db.orm;
-    const asked = Object.fromEntries(filterKeys.map((k) => [k, (c.req.query(k) ?? '').trim()])) as Record<(typeof filterKeys)[number], string>;
-    const offset = Math.max(0, Math.floor(Number(c.req.query('offset')) || 0));
-    const [choices, relays] = await Promise.all([readChoices(orm), relayNames(orm)]);
-    const groups = new Map(choices.groups.map((g) => [g.id, g]));
+    const asked = askedFilters((k) => c.req.query(k), filterKeys);
+    const offset = offsetOf(c.req.query('offset'));
+    const { groups: groupRows, firmware, relays } = await choices.get();
+    const groups = new Map(groupRows.map((g) => [g.id, g]));
     const filter: TerminalFilter = {
       search: asked.q || undefined,
-      groupIds: asked.group && groups.has(asked.group) ? [...subtreeOf(asked.group, choices.groups)] : asked.group ? [] : undefined,
+      groupIds: asked.group && groups.has(asked.group) ? [...subtreeOf(asked.group, groupRows)] : asked.group ? [] : undefined,
       status: isTerminalState(asked.status) ? asked.status : undefined,
       relay: asked.relay || undefined,
       firmwareId: asked.firmware || undefined,
     };
     const page = await listTerminals(orm, filter, { limit: PAGE_SIZE, offset }, deps.now().getTime());
-    const query = (at: number) => {
-      const params = new URLSearchParams(Object.entries(asked).filter(([, v]) => v !== ''));
-      if (at > 0) params.set('offset', String(at));
-      const text = params.toString();
-      return `/dashboard/terminals${text ? `?${text}` : ''}`;
-    };
     return render(
       c,
       <Page title="Terminals" section="/dashboard/terminals" viewer={viewer} serverId={deps.serverId} notice={c.req.query('notice')}>
@@ -51,14 +47,14 @@ export function mountTerminalList(app: Hono<DashboardEnv>, table: RouteTable): v
         ) : null}
         <form method="get" action="/dashboard/terminals" class="filters" aria-label="Filter terminals" role="search">
           <Field name="q" label="Name or MAC contains" value={asked.q} type="search" />
-          <Select name="group" label="Group" value={asked.group} options={groupOptions(choices, 'Any group')} />
+          <Select name="group" label="Group" value={asked.group} options={groupOptions(groupRows, 'Any group')} />
           <Select name="status" label="Status" value={asked.status} options={[{ value: '', label: 'Any status' }, ...terminalStates.map((s) => ({ value: s, label: stateLabel[s] }))]} />
           <Select name="relay" label="Relay" value={asked.relay} options={[{ value: '', label: 'Any relay' }, ...relays.map((r) => ({ value: r, label: r }))]} />
           <Select
             name="firmware"
             label="Firmware"
             value={asked.firmware}
-            options={[{ value: '', label: 'Any firmware' }, ...choices.firmware.map((f) => ({ value: f.id, label: `${f.name} ${f.packageVersion}` }))]}
+            options={[{ value: '', label: 'Any firmware' }, ...firmware.map((f) => ({ value: f.id, label: `${f.name} ${f.packageVersion}` }))]}
           />
           <div class="field">
             <button type="submit">Apply filters</button>
@@ -83,7 +79,7 @@ export function mountTerminalList(app: Hono<DashboardEnv>, table: RouteTable): v
             </tr>
           ))}
         </Table>
-        <Pager total={page.total} limit={PAGE_SIZE} offset={offset} href={query} />
+        <Pager total={page.total} limit={PAGE_SIZE} offset={offset} href={(at) => listHref('/dashboard/terminals', asked, at)} />
       </Page>,
     );
   });

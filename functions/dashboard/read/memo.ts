@@ -1,6 +1,7 @@
 /**
  * A value computed at most once every `maxAgeMs` and shared by every caller meanwhile (one load
- * at a time): the overview's figures, which every open dashboard polls.
+ * at a time): the overview's figures, which every open dashboard polls; the terminal list's
+ * choices, dropped as soon as a write commits.
  */
 export class Fresh<T> {
   private value: Promise<T> | null = null;
@@ -10,6 +11,11 @@ export class Fresh<T> {
     private readonly maxAgeMs: number,
     private readonly load: () => Promise<T>,
   ) {}
+
+  /** The next `get` loads again. */
+  drop(): void {
+    this.value = null;
+  }
 
   get(): Promise<T> {
     const now = performance.now();

@@ -57,9 +57,13 @@ export async function listTerminals(orm: Orm, filter: TerminalFilter, page: { li
     relayId: terminalStatus.relayId,
     firmwareVersion: terminalStatus.firmwareVersion,
   };
-  const [items, [{ total }]] = await Promise.all([
-    joined(orm.select(columns).from(terminals).$dynamic()).orderBy(asc(terminals.name)).limit(page.limit).offset(page.offset).all(),
-    joined(orm.select({ total: count() }).from(terminals).$dynamic()).all(),
-  ]);
-  return { items: items as TerminalRow[], total };
+  // The total in the same statement (a window over the filtered rows, before the limit); a page past
+  // the end has no row to carry it and asks again.
+  const rows = await joined(orm.select({ ...columns, total: sql<number>`count(*) over ()` }).from(terminals).$dynamic())
+    .orderBy(asc(terminals.name))
+    .limit(page.limit)
+    .offset(page.offset)
+    .all();
+  const total = rows.length ? rows[0].total : (await joined(orm.select({ total: count() }).from(terminals).$dynamic()).all())[0].total;
+  return { items: rows.map(({ total: _, ...row }) => row) as TerminalRow[], total };
 }
