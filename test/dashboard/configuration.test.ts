@@ -15,15 +15,9 @@ describe('dashboard: configuration in a browser', { timeout: 240_000 }, () => {
   let admin: ApiClient;
   let browser: Browser;
   let page: Page;
-  const violations: Record<string, string[]> = {};
-
-  /** Screenshots the page and keeps its serious accessibility violations for the last test. */
-  const check = async (name: string) => {
-    violations[name] = await checkPage(page, name);
-  };
-  const submit = async (button: string) => {
-    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: button, exact: true }).click()]);
-  };
+  const findings = accessibilityFindings();
+  const check = (name: string) => findings.check(page, name);
+  const submit = (button: string) => submitButton(page, button);
 
   beforeAll(async () => {
     handler = await startHandler();
