@@ -22,6 +22,9 @@ import { handlerFetch } from './upstream/handler-fetch';
 import { HandlerPool } from './upstream/handler-pool';
 import { transportWarnings } from './upstream/transport-warnings';
 
+/** How long a stopping relay with proxyDHCP keeps serving after its last offer (a boot takes a second or two). */
+const SHUTDOWN_HANDOVER_MS = 2000;
+
 export interface TftpStatus {
   activeTransfers: number;
   /** thread or node */
@@ -244,6 +247,9 @@ export async function startRelay(settings: RelaySettings, log: Logger, hooks: Re
       if (syncTimer) clearInterval(syncTimer);
       feed?.stop();
       await proxyDhcp?.close();
+      // A terminal offered this relay a moment ago still fetches its loader and script here: keep
+      // serving them for a short handover before the ports close (new terminals go to the peer now).
+      if (settings.proxyDhcp) await new Promise((resolve) => setTimeout(resolve, Math.min(SHUTDOWN_HANDOVER_MS, settings.shutdownTimeoutMs)));
       await tftp?.stopListening();
       await Promise.all([http.close(settings.shutdownTimeoutMs), tftp?.drain(settings.shutdownTimeoutMs)]);
       pool.stop();
