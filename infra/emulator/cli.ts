@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { isLoopbackHost } from '../../functions/domain/transport';
 import { type BootReport, reportLine, summarise, summaryLines } from './boot-report';
@@ -88,6 +89,9 @@ function parse(args: string[]) {
   });
   if (values.arch !== 'efi' && values.arch !== 'bios') throw new UsageError('--arch is efi or bios');
   if (values['pause-after'] !== undefined && values['pause-after'] !== 'script') throw new UsageError('--pause-after takes "script"');
+  if (values.source !== 'auto' && values.source !== 'system' && isIP(values.source) !== 4) throw new UsageError('--source is auto, system or an IPv4 address of this machine');
+  const maxScriptSleepS = Number(values['max-script-sleep'] ?? 30);
+  if (!(maxScriptSleepS >= 0)) throw new UsageError('--max-script-sleep is a number of seconds from 0');
   const urls = (values.relays ?? (values['proxy-dhcp'] ? '' : 'http://127.0.0.1:8080,http://127.0.0.1:8081'))
     .split(',')
     .map((u) => u.trim().replace(/\/+$/, ''))
@@ -127,7 +131,7 @@ function parse(args: string[]) {
     timeoutMs: positive(values['timeout-ms'], 4000, 'timeout-ms'),
     dhcpTimeoutMs: positive(values['dhcp-timeout-ms'], 16000, 'dhcp-timeout-ms'),
     attempts: positive(values.attempts, 1, 'attempts'),
-    maxScriptSleepS: values['max-script-sleep'] === undefined ? 30 : Number(values['max-script-sleep']),
+    maxScriptSleepS,
     pauseAfterScript: values['pause-after'] === 'script',
     exit: values.exit,
     json: values.json ?? null,
@@ -164,7 +168,13 @@ export async function runEmulate(args: string[]): Promise<number> {
     return 0;
   }
   const onLoopback = options.relays.length > 0 && options.relays.every((r) => isLoopbackHost(r.host));
-  const addresses = options.macs.map((_, i) => sourceAddress(i, options.source, onLoopback));
+  let addresses: Array<string | null>;
+  try {
+    addresses = options.macs.map((_, i) => sourceAddress(i, options.source, onLoopback));
+  } catch (error) {
+    console.error(`tandem emulate: ${(error as Error).message}; use --source system`);
+    return 2;
+  }
 
   let dhcp: DhcpPort | null = null;
   if (options.proxyDhcp) {
@@ -217,7 +227,7 @@ export async function runEmulate(args: string[]): Promise<number> {
     }
     const summary = summarise(lastReports, performance.now() - started);
     for (const line of summaryLines(summary)) console.log(line);
-    if (dhcp) console.log(`dhcp: ${dhcp.counts.sent} requests sent (repeats included), ${dhcp.counts.answered} answered, ${dhcp.counts.unclaimed} answers late or second`);
+    if (dhcp) console.log(`dhcp: ${dhcp.counts.sent} requests sent (repeats included), ${dhcp.counts.answered} answered; answers after the terminal gave up ${dhcp.counts.late}, other answers (a second relay's, to a repeat) ${dhcp.counts.second}`);
     if (options.json) writeFileSync(options.json, JSON.stringify({ summary, dhcp: dhcp?.counts ?? null, reports: lastReports }, null, 2));
     return summary;
   };

@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { macToBytes } from '../../functions/domain/mac';
 import { clientRequest, decodeDhcp, DhcpOption, type DhcpPacket, encodeDhcp } from '../../relay/dhcp/codec';
+import { deadline } from './deadline';
 
 /** What a PXE client says about itself: option 93 (0 BIOS, 7 x64 UEFI) and, once iPXE runs, user class "iPXE". */
 export function pxeRequest(mac: string, type: number, arch: number, options: { userClass?: string; ciaddr?: string } = {}): DhcpPacket {
@@ -31,8 +32,14 @@ interface Waiter {
  */
 export class DhcpPort {
   private readonly waiting = new Map<number, Waiter>();
-  /** Requests sent (each repeat and each server counted), answers taken, answers that came too late or twice. */
-  readonly counts = { sent: 0, answered: 0, unclaimed: 0 };
+  /** Exchanges that gave up, by xid: an answer for one came too late (kept for the last 100,000). */
+  private readonly gaveUp = new Set<number>();
+  /**
+   * Requests sent (each repeat and each server counted), answers taken, answers to an exchange
+   * that had given up (late: the server or this process was too slow), other answers (a second
+   * relay's, an answer to a repeat).
+   */
+  readonly counts = { sent: 0, answered: 0, late: 0, second: 0 };
 
   private constructor(private readonly socket: Socket) {
     socket.on('message', (message, remote) => {
@@ -40,7 +47,8 @@ export class DhcpPort {
       if (!decoded.ok || decoded.packet.op !== 2) return;
       const waiter = this.waiting.get(decoded.packet.xid);
       if (!waiter) {
-        this.counts.unclaimed++;
+        if (this.gaveUp.has(decoded.packet.xid)) this.counts.late++;
+        else this.counts.second++;
         return;
       }
       this.counts.answered++;
@@ -71,13 +79,17 @@ export class DhcpPort {
   async exchange(packet: DhcpPacket, servers: Array<{ address: string; port: number }>, timeoutMs: number): Promise<DhcpAnswer | null> {
     const bytes = encodeDhcp(packet);
     const answered = new Promise<DhcpAnswer>((resolve) => this.waiting.set(packet.xid, { resolve }));
-    const deadline = performance.now() + timeoutMs;
+    const giveUpAt = performance.now() + timeoutMs;
     try {
       for (let wait = 1000; ; wait *= 2) {
+        const left = giveUpAt - performance.now();
+        if (left <= 0) {
+          this.gaveUp.add(packet.xid);
+          if (this.gaveUp.size > 100_000) this.gaveUp.delete(this.gaveUp.values().next().value!);
+          return null;
+        }
         for (const server of servers) this.socket.send(bytes, server.port, server.address);
         this.counts.sent += servers.length;
-        const left = deadline - performance.now();
-        if (left <= 0) return null;
         const answer = await within(answered, Math.min(wait, left));
         if (answer) return answer;
       }
@@ -94,11 +106,11 @@ export class DhcpPort {
 
 /** The promise's value, or null when it takes longer than ms (the timer is always cleared). */
 export async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+  let timer: { clear(): void } | undefined;
+  const late = new Promise<null>((resolve) => (timer = deadline(ms, () => resolve(null))));
   try {
     return await Promise.race([promise, late]);
   } finally {
-    clearTimeout(timer);
+    timer?.clear();
   }
 }

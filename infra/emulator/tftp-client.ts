@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { decodePacket, encodeAck, encodeRequest, type TftpOption, type TftpPacket } from '../../relay/tftp/codec';
+import { deadline } from './deadline';
 
 export interface Received {
   packet: TftpPacket | { op: 'malformed'; reason: string };
@@ -75,12 +76,12 @@ export class RawTftpClient {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(this.learn(queued));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = deadline(timeoutMs, () => {
         this.waiter = null;
         reject(new Error('no datagram from the server'));
-      }, timeoutMs);
+      });
       this.waiter = (r) => {
-        clearTimeout(timer);
+        timer.clear();
         resolve(this.learn(r));
       };
     });

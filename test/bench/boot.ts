@@ -38,7 +38,7 @@ const CONCURRENCY = process.env.BENCH_CONCURRENCY ?? String(TERMINALS);
 interface RunResult {
   label: string;
   summary: FleetSummary;
-  dhcp: { sent: number; answered: number; unclaimed: number } | null;
+  dhcp: { sent: number; answered: number; late: number; second: number } | null;
   reports: BootReport[];
   /** What the relays counted during the run (Tandem runs): a counter and its labels → the increase. */
   relayCounters?: Map<string, number>;
@@ -183,7 +183,7 @@ function table(results: RunResult[]): void {
     const allBooted = r.summary.allBootedMs === null ? `(${seconds(lastBootMs(r))})` : seconds(r.summary.allBootedMs);
     console.log(`${r.label.padEnd(width)}  ${allBooted.padStart(10)}  ${String(r.summary.failed).padStart(6)}  ${figures.join('')}`);
     for (const f of r.summary.failures.slice(0, 5)) console.log(`${''.padEnd(width)}  failed: ${f.count} × ${f.error}`);
-    if (r.dhcp) console.log(`${''.padEnd(width)}  emulator's DHCP: ${r.dhcp.sent} requests sent (repeats included), ${r.dhcp.answered} answered, ${r.dhcp.unclaimed} answers late or second`);
+    if (r.dhcp) console.log(`${''.padEnd(width)}  emulator's DHCP: ${r.dhcp.sent} requests sent (repeats included), ${r.dhcp.answered} answered, ${r.dhcp.late} answers after the terminal gave up, ${r.dhcp.second} others (a second relay's, to a repeat)`);
     if (r.relayCounters?.size) console.log(`${''.padEnd(width)}  relays counted: ${[...r.relayCounters].map(([k, v]) => `${k.replace(/^relay_/, '')} ${v}`).join(', ')}`);
   }
 }
